@@ -1,0 +1,154 @@
+"""The bot's own small state in SQLite (data/bot.sqlite3): sent answers, 👍/👎 feedback, channel-mode channels.
+
+Answers are stored so the buttons under a message keep working after a restart (the button's custom_id only
+carries the answer id) and so feedback is stored with the question and the exact quote ids the user saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.models import Quote
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, query TEXT NOT NULL, k INTEGER NOT NULL, first INTEGER NOT NULL,
+    next_offset INTEGER NOT NULL, private INTEGER NOT NULL, quotes TEXT NOT NULL, guild_id INTEGER,
+    channel_id INTEGER, user_id INTEGER, created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, answer_id TEXT NOT NULL, created_at REAL NOT NULL, guild_id INTEGER,
+    user_id INTEGER, vote INTEGER NOT NULL, reason TEXT, question TEXT NOT NULL, quote_ids TEXT NOT NULL,
+    UNIQUE(answer_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS channels (
+    channel_id INTEGER PRIMARY KEY, guild_id INTEGER, enabled_by INTEGER, enabled_at REAL NOT NULL
+);
+"""
+
+FEEDBACK_COLUMNS = ["created_at", "guild_id", "user_id", "vote", "reason", "question", "quote_ids", "answer_id"]
+
+
+@dataclass
+class StoredAnswer:
+    """What a message's buttons need: how to fetch the next quotes and which quotes it showed."""
+
+    id: str
+    kind: str  # ask, topic, author
+    query: str
+    k: int
+    first: int  # 1-based number of the first quote shown
+    next_offset: int  # offset of the next quote not shown yet
+    private: bool
+    quotes: list[Quote]
+    guild_id: int | None = None
+
+
+class BotState:
+    """One SQLite file; every call takes a short lock, so it is safe from the event loop and worker threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # answers ---------------------------------------------------------------------------------------------------
+    def save_answer(self, *, kind: str, query: str, k: int, first: int, next_offset: int, private: bool,
+                    quotes: list[Quote], guild_id: int | None = None, channel_id: int | None = None,
+                    user_id: int | None = None) -> str:
+        aid = secrets.token_hex(6)
+        payload = json.dumps([{**q.to_json(), "chunk_id": q.chunk_id, "score": float(q.score)} for q in quotes])
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO answers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (aid, kind, query, k, first, next_offset, int(private), payload, guild_id, channel_id, user_id,
+                 time.time()),
+            )
+        return aid
+
+    def answer(self, aid: str) -> StoredAnswer | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, kind, query, k, first, next_offset, private, quotes, guild_id FROM answers WHERE id=?",
+                (aid,),
+            ).fetchone()
+        if row is None:
+            return None
+        quotes = [Quote(**q) for q in json.loads(row[7])]
+        return StoredAnswer(id=row[0], kind=row[1], query=row[2], k=row[3], first=row[4], next_offset=row[5],
+                            private=bool(row[6]), quotes=quotes, guild_id=row[8])
+
+    # feedback --------------------------------------------------------------------------------------------------
+    def vote(self, answer: StoredAnswer, *, user_id: int, guild_id: int | None, vote: int,
+             reason: str | None = None) -> None:
+        """One vote per user and answer: a second click replaces the first (a change of mind, not a new vote)."""
+        from bot.render import quote_id
+
+        ids = json.dumps([quote_id(q) for q in answer.quotes])
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO feedback (answer_id, created_at, guild_id, user_id, vote, reason, question, quote_ids)"
+                " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(answer_id, user_id) DO UPDATE SET vote=excluded.vote,"
+                " reason=excluded.reason, created_at=excluded.created_at",
+                (answer.id, time.time(), guild_id, user_id, vote, reason, answer.query, ids),
+            )
+
+    def set_reason(self, answer_id: str, user_id: int, reason: str) -> bool:
+        with self._lock:
+            cur = self._db.execute(
+                "UPDATE feedback SET reason=? WHERE answer_id=? AND user_id=?", (reason, answer_id, user_id)
+            )
+        return cur.rowcount > 0
+
+    def feedback_rows(self, guild_id: int | None = None) -> list[dict]:
+        sql = f"SELECT {', '.join(FEEDBACK_COLUMNS)} FROM feedback"
+        args: tuple = ()
+        if guild_id is not None:
+            sql += " WHERE guild_id=?"
+            args = (guild_id,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
+        return [dict(zip(FEEDBACK_COLUMNS, r, strict=True)) for r in rows]
+
+    def feedback_csv(self, guild_id: int | None = None) -> tuple[str, int]:
+        """The feedback as CSV text (dates in ISO 8601 UTC) and the number of rows."""
+        rows = self.feedback_rows(guild_id)
+        out = io.StringIO()
+        w = csv.DictWriter(out, fieldnames=FEEDBACK_COLUMNS)
+        w.writeheader()
+        for r in rows:
+            r["created_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(r["created_at"]))
+            r["vote"] = "up" if r["vote"] > 0 else "down"
+            w.writerow(r)
+        return out.getvalue(), len(rows)
+
+    # channel mode ----------------------------------------------------------------------------------------------
+    def enable_channel(self, channel_id: int, guild_id: int | None, user_id: int | None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO channels VALUES (?,?,?,?)", (channel_id, guild_id, user_id, time.time())
+            )
+
+    def disable_channel(self, channel_id: int) -> bool:
+        with self._lock:
+            cur = self._db.execute("DELETE FROM channels WHERE channel_id=?", (channel_id,))
+        return cur.rowcount > 0
+
+    def channel_enabled(self, channel_id: int) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM channels WHERE channel_id=?", (channel_id,)).fetchone() is not None
