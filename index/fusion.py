@@ -46,8 +46,8 @@ def normalise(scores: Mapping[K, float], *, floor: float | None = None) -> dict[
     top = max(scores.values())
     lo = 0.0 if floor is None else floor
     span = top - lo
-    if span <= 0:
-        return {key: (1.0 if v >= top else 0.0) for key, v in scores.items()}
+    if span <= 0:  # nothing above the floor: no evidence at all
+        return {key: 0.0 for key in scores}
     return {key: max(0.0, (v - lo) / span) for key, v in scores.items()}
 
 

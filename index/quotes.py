@@ -192,7 +192,7 @@ def cut_quote(
             gain = lex(i, covered) / total
             adjacent = (i - 1 in chosen) or (i + 1 in chosen)
             if adjacent:
-                gain += 0.05 + (0.2 if length < min_chars else 0.0) + (0.05 if in_focus(i) else 0.0)
+                gain += (0.2 if length < min_chars else 0.0) + (0.03 if in_focus(i) else 0.0)
                 if i == max(chosen) + 1:
                     gain += 0.01  # read on rather than back
             elif gain < 0.25:  # a far-away sentence must bring real new evidence to be worth a gap
