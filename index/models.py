@@ -149,8 +149,17 @@ class Answer:
 
     @property
     def practitioners(self) -> int:
-        """How many distinct named people (or unnamed commenters, one each) the answer draws on."""
-        return len({q.author or f"anon:{q.comment_id}" for q in self.quotes})
+        """How many distinct named people (or unnamed commenters, one each) the answer draws on.
+
+        Names are compared as a person's name ("Annie @ PhD in Parenting" and "annie" are one practitioner).
+        """
+        import re
+
+        def key(q: Quote) -> str:
+            name = re.sub(r"\s+@.*$|\(.*?\)", "", (q.author or "").replace("’", "'"))
+            return re.sub(r"\W+", "", name.casefold()) or f"anon:{q.post_id}:{q.comment_id}"
+
+        return len({key(q) for q in self.quotes})
 
     @property
     def posts(self) -> int:

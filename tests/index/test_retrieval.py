@@ -1,0 +1,289 @@
+"""The Answerer against small in-memory fakes of LiveIndex and Embedder (the real ones: tests marked integration)."""
+
+import hashlib
+import io
+import json
+import math
+from argparse import Namespace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import answer_cli
+from index.errors import UserError
+from index.models import Chunk, Record
+from index.quotes import ELLIPSIS, content_terms, is_verbatim, sentence_spans
+from index.retrieval import GENERIC_WEIGHT, Answerer, name_key
+
+
+class FakeEmbedder:
+    """Hashed bag of stems: deterministic, and texts sharing words get a high cosine."""
+
+    name = "fake-bow"
+    dim = 256
+
+    def embed(self, texts):
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for term in content_terms(t, drop_generic=True):
+                h = int(hashlib.md5(term.encode()).hexdigest(), 16)
+                out[i, h % self.dim] += 1.0
+            n = np.linalg.norm(out[i])
+            if n:
+                out[i] /= n
+        return out
+
+    def embed_query(self, text):
+        return self.embed([text])[0]
+
+
+class FakeIndex:
+    """LiveIndex's contract over a list of records; chunks are pairs of sentences so records span chunks."""
+
+    def __init__(self, records, embedder, generation_dir=None):
+        self._recs = list(records)
+        self._chunks = []
+        for r in self._recs:
+            spans = sentence_spans(r.text)
+            for j in range(0, len(spans), 2):
+                s, e = spans[j][0], spans[min(j + 1, len(spans) - 1)][1]
+                self._chunks.append(Chunk(chunk_id=f"{r.post_id}:{r.comment_id}:{j}", post_id=r.post_id,
+                                          comment_id=r.comment_id, kind=r.kind, author=r.author, date=r.date,
+                                          post_title=r.post_title, post_url=r.post_url, start=s, end=e,
+                                          text=r.text[s:e], content_hash=str(j)))
+        self._vecs = embedder.embed([c.text for c in self._chunks])
+        self.manifest = {"built_at": "2024-01-01T00:00:00", "model": embedder.name}
+        self.generation_dir = generation_dir
+        self.refreshed = False
+
+    def dense(self, query_vec, k):
+        sims = self._vecs @ query_vec
+        order = np.argsort(-sims, kind="stable")[:k]
+        return [(self._chunks[i], float(sims[i])) for i in order]
+
+    def lexical(self, query, k):
+        q = set(content_terms(query))
+        n = len(self._chunks)
+        df = {}
+        for c in self._chunks:
+            for t in set(content_terms(c.text)):
+                df[t] = df.get(t, 0) + 1
+        scored = []
+        for c in self._chunks:
+            terms = set(content_terms(c.text))
+            s = sum(math.log(1 + n / df[t]) for t in q & terms)
+            if s > 0:
+                scored.append((c, s))
+        scored.sort(key=lambda p: -p[1])
+        return scored[:k]
+
+    def chunks(self):
+        return list(self._chunks)
+
+    def records(self):
+        return list(self._recs)
+
+    def record(self, post_id, comment_id):
+        return next((r for r in self._recs if (r.post_id, r.comment_id) == (post_id, comment_id)), None)
+
+    def vectors(self):
+        return [c.chunk_id for c in self._chunks], self._vecs
+
+    def refresh(self):
+        return self.refreshed
+
+
+def rec(post, cid, author, text, date="2009-12-04", kind="comment"):
+    return Record(post_id=post, comment_id=cid, kind=kind, author=author, date=date, text=text,
+                  post_title=f"Title of {post}", post_url=f"https://example.com/{post}")
+
+
+RECORDS = [
+    rec("p1", None, "Jim Mitchem", "Which industries cannot benefit from social media? Name one. Let us think.",
+        kind="post", date="2009-12-03"),
+    rec("p1", "c1", "Annie @ PhD in Parenting", "Plumbers can use Twitter to reach local customers. A plumber puts "
+        "his business on Yelp and gets calls.\nThat is local marketing at work."),
+    rec("p1", "c2", "Annie (PhD in Parenting)", "Local plumbers and electricians benefit most. Twitter gives them "
+        "reach.", date="2009-12-05"),
+    rec("p1", "c3", "annie", "Restaurants and plumbers on Twitter: local customers follow them.", date="2009-12-06"),
+    rec("p1", "c4", "Bob Smith", "Plumbers rarely tweet but local customers search for plumbers online.",
+        date="2009-12-07"),
+    rec("p1", "c5", "Carol", "Doctors avoid social media because of privacy rules. HIPAA limits email too."),
+    rec("p2", None, "Dana", "Customer service on Twitter changes airlines. I fly Southwest because they respond.",
+        kind="post", date="2010-06-01"),
+    rec("p2", "d1", "Eve", "Twitter is used as a customer service tool by airlines and banks.", date="2010-06-02"),
+    rec("p2", "d2", None, "Intranets for internal communication help employees share knowledge.", date="2010-06-03"),
+    rec("p2", "d3", "Frank", "Local plumbers could answer customers on Twitter too, not just airlines.",
+        date="2010-06-04"),
+    rec("p3", "e1", "Gina", "Internal communication between employees improves with a company wiki and blogs.",
+        date="2011-01-01"),
+    rec("p3", "e2", "Hal", "Employees share knowledge on internal blogs; internal communication gets faster.",
+        date="2011-01-02"),
+]
+
+
+@pytest.fixture
+def answerer(tmp_path):
+    emb = FakeEmbedder()
+    return Answerer(FakeIndex(RECORDS, emb), emb, overrides_path=tmp_path / "none.toml")
+
+
+def source(r_key):
+    return next(r for r in RECORDS if (r.post_id, r.comment_id) == r_key)
+
+
+def test_quotes_are_verbatim_attributed_and_one_per_comment(answerer):
+    a = answerer.ask("Is Twitter useful for plumbers and other local businesses?", k=5)
+    assert a.answered and len(a.quotes) == 5
+    keys = [(q.post_id, q.comment_id) for q in a.quotes]
+    assert len(set(keys)) == len(keys)
+    for q in a.quotes:
+        r = source((q.post_id, q.comment_id))
+        assert is_verbatim(q.text, r.text)
+        assert all(p.strip() in r.text for p in q.text.split(ELLIPSIS) if p.strip())
+        assert (q.author, q.date, q.kind, q.post_title) == (r.author, r.date, r.kind, r.post_title)
+    scores = [q.score for q in a.quotes]
+    assert scores == sorted(scores, reverse=True)
+    assert set(a.timings_ms) >= {"embed", "search", "total"}
+    js = a.to_json()
+    assert set(js["quotes"][0]) >= {"text", "author", "date", "post_id", "post_title", "comment_id", "kind", "score"}
+
+
+def test_at_most_two_quotes_per_person_names_matched_loosely(answerer):
+    # Annie writes three of the most relevant comments, under three spellings of her name
+    a = answerer.ask("plumbers Twitter local customers", k=5)
+    annies = [q for q in a.quotes if name_key(q.author) == "annie"]
+    assert len(annies) == 2
+    answerer.settings.max_per_author = 1
+    a = answerer.ask("plumbers Twitter local customers", k=5)
+    assert len([q for q in a.quotes if name_key(q.author) == "annie"]) == 1
+
+
+def test_more_than_one_post_when_the_corpus_has_them(answerer):
+    a = answerer.ask("plumbers Twitter local customers", k=4)
+    assert a.posts >= 2
+    assert any(q.post_id == "p2" for q in a.quotes)
+    assert a.practitioners == len({name_key(q.author) or q.comment_id for q in a.quotes})
+
+
+def test_paging_with_offset_does_not_repeat(answerer):
+    first = answerer.ask("plumbers Twitter local customers", k=3)
+    second = answerer.ask("plumbers Twitter local customers", k=3, offset=3)
+    k1 = {(q.post_id, q.comment_id) for q in first.quotes}
+    k2 = {(q.post_id, q.comment_id) for q in second.quotes}
+    assert k2 and not (k1 & k2)
+
+
+@pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "What is the capital of Australia?",
+                                      "Configure an S3 bucket policy in AWS", "Who won the football world cup?"])
+def test_off_topic_is_refused_without_quotes(answerer, question):
+    for mode in ("hybrid", "dense", "bm25"):
+        a = answerer.ask(question, mode=mode)
+        assert a.answered is False and a.quotes == []
+        assert a.to_json()["answered"] is False
+
+
+@pytest.mark.parametrize("question", ["Does Twitter help with customer service?",
+                                      "Can internal blogs help communication between employees?"])
+def test_on_topic_is_answered_in_every_mode(answerer, question):
+    for mode in ("hybrid", "dense", "bm25"):
+        a = answerer.ask(question, mode=mode)
+        assert a.answered and a.quotes, mode
+        assert a.mode == mode
+
+
+def test_generic_words_alone_are_not_evidence(answerer):
+    w = answerer.query_weights("social media business plumbers")
+    assert w["social"] == pytest.approx(GENERIC_WEIGHT * answerer.idf("social"))
+    assert w["plumber"] == pytest.approx(answerer.idf("plumber"))
+
+
+def test_decide_combines_cosine_and_coverage(answerer):
+    assert answerer.decide(0.9, 0.0)
+    assert not answerer.decide(0.05, 1.0)
+    assert answerer.decide(0.4, 0.8)
+    assert not answerer.decide(0.4, 0.0)
+
+
+def test_bad_mode_and_empty_question(answerer):
+    with pytest.raises(UserError, match="unknown retrieval mode 'fuzzy'"):
+        answerer.ask("twitter", mode="fuzzy")
+    assert answerer.ask("   ").answered is False
+
+
+def test_posts_are_quotable_with_their_author(answerer):
+    a = answerer.ask("Southwest airline responds to customers", k=5)
+    post = [q for q in a.quotes if q.kind == "post"]
+    assert post and post[0].author == "Dana" and post[0].comment_id is None
+
+
+def test_authors_and_author_lookup(answerer):
+    names = dict(answerer.authors())
+    assert sum(n for k, n in names.items() if name_key(k) == "annie") == 3
+    assert len([k for k in names if name_key(k) == "annie"]) == 1  # one person, one entry
+    a = answerer.author("ANNIE")
+    assert a.answered and [q.comment_id for q in a.quotes] == ["c1", "c2", "c3"]  # oldest first
+    assert all(is_verbatim(q.text, source((q.post_id, q.comment_id)).text) for q in a.quotes)
+    assert answerer.author("Bob").quotes[0].author == "Bob Smith"  # a unique start of a name
+    nobody = answerer.author("Zebulon")
+    assert nobody.answered is False and nobody.quotes == []
+    key, close = answerer.find_author("Bob Smyth")
+    assert key is None and close == ["Bob Smith"]
+
+
+def test_about_and_full_text(answerer):
+    ab = answerer.about()
+    assert ab["posts"] == 2 and ab["comments"] == 10
+    assert ab["first_date"] == "2009-12-03" and ab["last_date"] == "2011-01-02"
+    assert ab["practitioners"] == 9
+    assert answerer.full_text("p1", "c5").author == "Carol"
+    assert answerer.full_text("p1", "nope") is None
+
+
+def test_refresh_reloads_state_only_when_a_new_generation_is_live(answerer):
+    assert answerer.refresh() is False
+    answerer.index._recs.append(rec("p9", "z1", "Zed", "Brand new comment about podcasts."))
+    answerer.index.refreshed = True
+    assert answerer.refresh() is True
+    assert answerer.author("Zed").answered
+
+
+def test_cli_batch_reads_stdin_and_writes_one_json_line_per_question(answerer, monkeypatch, capsys):
+    monkeypatch.setattr(answer_cli, "_open", lambda args: answerer)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Does Twitter help with customer service?\n\nHow do I bake bread?\n"))
+    rc = answer_cli.cmd_ask(Namespace(question=["-"], json=True, mode="hybrid", k=3, db=None))
+    lines = capsys.readouterr().out.splitlines()
+    assert rc == 0 and len(lines) == 2
+    first, second = (json.loads(x) for x in lines)
+    assert first["answered"] and len(first["quotes"]) == 3 and set(first["timings_ms"]) >= {"embed", "total"}
+    assert second == {**second, "question": "How do I bake bread?", "answered": False, "quotes": []}
+
+
+def test_cli_text_output_and_unknown_author(answerer, monkeypatch, capsys):
+    monkeypatch.setattr(answer_cli, "_open", lambda args: answerer)
+    answer_cli.cmd_ask(Namespace(question=["How", "do", "I", "bake", "bread?"], json=False, mode=None, k=None,
+                                 db=None))
+    assert "nothing on" in capsys.readouterr().out
+    answer_cli.cmd_ask(Namespace(question=["customer service on Twitter"], json=False, mode=None, k=2, db=None))
+    out = capsys.readouterr().out
+    assert "— " in out and "practitioner" in out
+    with pytest.raises(UserError, match="Zebulon"):
+        answer_cli.cmd_author(Namespace(name=["Zebulon"], json=False, db=None))
+    with pytest.raises(UserError, match="-k must be at least 1"):
+        answer_cli.cmd_ask(Namespace(question=["x"], json=True, mode=None, k=0, db=None))
+
+
+def test_cli_author_json(answerer, monkeypatch, capsys):
+    monkeypatch.setattr(answer_cli, "_open", lambda args: answerer)
+    answer_cli.cmd_author(Namespace(name=["annie"], json=True, db=None))
+    js = json.loads(capsys.readouterr().out)
+    assert js["answered"] and len(js["quotes"]) == 3 and js["practitioners"] == 1
+
+
+def test_missing_record_is_never_quoted(tmp_path):
+    emb = FakeEmbedder()
+    idx = FakeIndex(RECORDS, emb)
+    idx._recs = [r for r in RECORDS if r.comment_id != "d1"]  # the chunk survives, its record does not
+    a = Answerer(idx, emb, overrides_path=Path(tmp_path / "x.toml")).ask("customer service tool airlines banks")
+    assert all(q.comment_id != "d1" for q in a.quotes)
