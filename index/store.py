@@ -1,0 +1,582 @@
+"""The index on disk: generations behind one atomic pointer, vectors in Chroma, BM25 next to them.
+
+Layout of the data folder (`--db`):
+
+    LIVE                      name of the live generation (replaced with os.replace: readers see old or new)
+    generations/<n>/          manifest.json, records.jsonl, chunks.jsonl, bm25/, topics.json: one snapshot
+    chroma/                   embedded Chroma (unused when CHROMA_HOST points at a server)
+    embeddings.sqlite         content-hash -> vector cache, per model identity (only new text is embedded)
+    instance_id               names this folder's collections (several folders may share one Chroma server)
+    .build.lock               one writer at a time (fcntl; released by the kernel if the writer dies)
+
+Why generations: a build adds its new vectors to the collection first (invisible: readers only accept the chunk
+ids of their generation's manifest), writes a complete new generation, then swaps `LIVE`. A build killed at any
+point leaves the old generation live; the next build deletes what the dead one left behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.errors import IndexBusy, IndexMissing, StoreUnavailable, UserError
+from index.models import Chunk, Record
+from index.settings import ChromaSettings
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+LIVE = "LIVE"
+GENERATIONS = "generations"
+CHROMA_DIR = "chroma"
+CACHE_DB = "embeddings.sqlite"
+LOCK_FILE = ".build.lock"
+INSTANCE_FILE = "instance_id"
+BM25_DIR = "bm25"
+BM25_STOPWORDS = "en"
+
+
+# --- small file helpers ---------------------------------------------------------------------------------------
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename durable: a pointer swap is only atomic on disk once its directory entry is synced."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: str) -> None:
+    """Write a file so that readers see the old content or the new one, never half of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def disk_error(e: OSError, db_dir: Path) -> UserError:
+    """One clear line for the OS errors a build can meet on the data folder."""
+    if e.errno == errno.ENOSPC:
+        return UserError(f"disk full while writing the index in {db_dir}; free some space and run the build "
+                         "again (the previous index is still live)")
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return UserError(f"cannot write to the data folder {db_dir} ({e.strerror}); fix its permissions or pass "
+                         "--db DIR (the previous index is still live)")
+    return UserError(f"cannot write the index in {db_dir}: {e}; the previous index is still live")
+
+
+def read_live_name(db_dir: Path) -> str | None:
+    """The live generation's name, or None when nothing was ever built here."""
+    try:
+        name = (Path(db_dir) / LIVE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise UserError(f"cannot read the index pointer {Path(db_dir) / LIVE}: {e}") from None
+    return name or None
+
+
+def generation_dirs(db_dir: Path) -> list[Path]:
+    root = Path(db_dir) / GENERATIONS
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir())
+
+
+def next_generation_name(db_dir: Path) -> str:
+    nums = [int(p.name) for p in generation_dirs(db_dir) if p.name.isdigit()]
+    live = read_live_name(db_dir)
+    if live and live.isdigit():
+        nums.append(int(live))
+    return f"{max(nums, default=0) + 1:06d}"
+
+
+def read_manifest(gen_dir: Path) -> dict[str, Any]:
+    try:
+        m = json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"the index in {gen_dir.parent.parent} is damaged: generation {gen_dir.name} has no "
+                        "manifest; run `adoptbot index build` to rebuild it") from None
+    except (OSError, ValueError) as e:
+        raise UserError(f"the index in {gen_dir.parent.parent} is damaged: {gen_dir / 'manifest.json'} is "
+                        f"unreadable ({e}); run `adoptbot index build` to rebuild it") from None
+    if not isinstance(m, dict) or m.get("format") != FORMAT:
+        raise UserError(f"the index in {gen_dir.parent.parent} has an unknown format; run `adoptbot index build` "
+                        "to rebuild it")
+    return m
+
+
+def instance_id(db_dir: Path) -> str:
+    """A random id per data folder, created once: it keeps folders apart on a shared Chroma server."""
+    p = Path(db_dir) / INSTANCE_FILE
+    try:
+        v = p.read_text(encoding="utf-8").strip()
+        if v:
+            return v
+    except FileNotFoundError:
+        pass
+    v = uuid.uuid4().hex[:10]
+    write_atomic(p, v + "\n")
+    return v
+
+
+def chunking_key(chunking: dict[str, Any]) -> str:
+    return json.dumps(chunking, sort_keys=True, separators=(",", ":"))
+
+
+def collection_name(instance: str, model: str, chunking: dict[str, Any]) -> str:
+    """One collection per (data folder, model identity, chunking): different models never share vectors."""
+    h = hashlib.sha1(f"{model}\n{chunking_key(chunking)}".encode()).hexdigest()[:16]
+    return f"adoptbot-{instance}-{h}"
+
+
+# --- the writer lock ------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def build_lock(db_dir: Path) -> Iterator[None]:
+    """One writer at a time; readers never take it. The kernel releases it when the holder dies (even SIGKILL)."""
+    path = Path(db_dir) / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                pid = os.pread(fd, 32, 0).decode().strip() or "?"
+            except OSError:
+                pid = "?"
+            raise IndexBusy(f"another build is running (pid {pid}) on {db_dir}; wait for it to finish (the live "
+                            "index keeps answering meanwhile)") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+# --- Chroma ---------------------------------------------------------------------------------------------------
+
+
+def _chroma_settings() -> Any:
+    from chromadb.config import Settings
+
+    return Settings(anonymized_telemetry=False, allow_reset=False)
+
+
+def chroma_client(db_dir: Path, settings: ChromaSettings | None = None) -> Any:
+    """Embedded PersistentClient in <db>/chroma, or an HttpClient when CHROMA_HOST is set: same API after this."""
+    settings = settings or ChromaSettings()
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+
+    if settings.host:
+        where = f"{'https' if settings.ssl else 'http'}://{settings.host}:{settings.port}"
+        try:
+            client = chromadb.HttpClient(host=settings.host, port=settings.port, ssl=settings.ssl,
+                                         settings=_chroma_settings())
+            _set_http_timeout(client, settings.timeout_s)
+            client.heartbeat()
+        except Exception as e:  # connection refused, DNS, timeout, TLS: all mean "not reachable now"
+            raise StoreUnavailable(f"the Chroma server at {where} cannot be reached ({_short(e)}); start it or "
+                                   "unset CHROMA_HOST to use the embedded store") from None
+        return client
+    path = Path(db_dir) / CHROMA_DIR
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+    except Exception as e:
+        raise UserError(f"the Chroma store in {path} cannot be opened ({_short(e)}); if it is damaged, move it "
+                        "away and run `adoptbot index build` (vectors come back from the embedding cache)") from None
+
+
+def _set_http_timeout(client: Any, seconds: float) -> None:
+    """chromadb's HttpClient waits forever by default; a slow server must become a clear error instead."""
+    try:
+        import httpx
+
+        session = client._server._session  # private, but the only handle on the timeout
+        session.timeout = httpx.Timeout(seconds)
+    except Exception:  # pragma: no cover - a newer chromadb moved it; keep working without the timeout
+        log.debug("could not set the Chroma HTTP timeout")
+
+
+def reset_embedded_clients() -> None:
+    """Forget cached embedded Chroma systems: another process may have written vectors this one has not loaded."""
+    try:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # pragma: no cover
+        log.debug("could not reset the Chroma system cache")
+
+
+def _short(e: BaseException) -> str:
+    s = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return s[:200]
+
+
+def store_error(e: Exception, settings: ChromaSettings | None = None) -> UserError:
+    """Map a Chroma failure to one actionable line (StoreUnavailable for a server that stopped answering)."""
+    if isinstance(e, UserError):
+        return e
+    settings = settings or ChromaSettings()
+    if settings.host:
+        return StoreUnavailable(f"the Chroma server at {settings.host}:{settings.port} failed or timed out "
+                                f"({_short(e)}); try again shortly")
+    if isinstance(e, OSError):
+        return UserError(f"the Chroma store failed: {e}")
+    return UserError(f"the Chroma store failed ({_short(e)}); run `adoptbot index verify` for details")
+
+
+def open_collection(client: Any, name: str, model: str, chunking: dict[str, Any], create: bool) -> Any:
+    """Our collections never carry an embedding function: vectors are always passed in explicitly."""
+    if create:
+        return client.get_or_create_collection(
+            name,
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine", "model": model, "chunking": chunking_key(chunking)},
+        )
+    return client.get_collection(name, embedding_function=None)
+
+
+def batched(seq: list[Any], n: int) -> Iterator[list[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
+
+def existing_ids(collection: Any, ids: list[str], batch: int = 2000) -> set[str]:
+    found: set[str] = set()
+    for part in batched(ids, batch):
+        found.update(collection.get(ids=part, include=[])["ids"])
+    return found
+
+
+def all_ids(collection: Any, page: int = 5000) -> list[str]:
+    out: list[str] = []
+    offset = 0
+    while True:
+        got = collection.get(include=[], limit=page, offset=offset)["ids"]
+        out.extend(got)
+        if len(got) < page:
+            return out
+        offset += page
+
+
+# --- the embedding cache --------------------------------------------------------------------------------------
+
+
+class EmbeddingCache:
+    """content_hash -> vector per model identity (like simonw/llm's embeddings table): embed each text once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.db = sqlite3.connect(str(self.path), timeout=30)
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, content_hash TEXT NOT NULL, "
+                "dim INTEGER NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (model, content_hash))"
+            )
+            self.db.commit()
+        except sqlite3.DatabaseError as e:
+            raise UserError(f"the embedding cache {self.path} is unreadable ({e}); delete it and run the build "
+                            "again (it only costs re-embedding)") from None
+
+    def get_many(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        hs = list(dict.fromkeys(hashes))
+        for part in batched(hs, 500):
+            marks = ",".join("?" * len(part))
+            q = f"SELECT content_hash, dim, vec FROM vectors WHERE model = ? AND content_hash IN ({marks})"
+            for h, dim, blob in self.db.execute(q, [model, *part]):
+                v = np.frombuffer(blob, dtype=np.float32)
+                if v.shape[0] == dim:
+                    out[h] = v
+        return out
+
+    def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
+        rows = [(model, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()]
+        self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+        self.db.commit()
+
+    def count(self, model: str | None = None) -> int:
+        if model is None:
+            return int(self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+        return int(self.db.execute("SELECT COUNT(*) FROM vectors WHERE model = ?", [model]).fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# --- BM25 -----------------------------------------------------------------------------------------------------
+
+
+def _bm25() -> Any:
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG by itself
+    return bm25s
+
+
+def bm25_tokenize(texts: list[str]) -> list[list[str]]:
+    """One tokenization for indexing and querying (lower-cased words, English stopwords dropped)."""
+    bm25s = _bm25()
+
+    return bm25s.tokenize(texts, stopwords=BM25_STOPWORDS, return_ids=False, show_progress=False)
+
+
+def build_bm25(texts: list[str], ids: list[str], out_dir: Path) -> None:
+    """A BM25 index over exactly these chunk texts, in this order (document i is chunk i of chunks.jsonl)."""
+    bm25s = _bm25()
+
+    tokens = bm25_tokenize(texts)
+    retriever = bm25s.BM25()
+    # bm25s refuses an empty vocabulary; a corpus of only stopwords still gets an (unmatchable) index.
+    if not any(tokens):
+        tokens = [["\x00empty"] for _ in texts]
+    retriever.index(tokens, show_progress=False)
+    # the chunk ids ride along as the bm25 "corpus", so verify can prove BM25 and Chroma index the same chunks
+    retriever.save(str(out_dir), corpus=ids, show_progress=False)
+
+
+def load_bm25(path: Path, with_ids: bool = False) -> Any:
+    bm25s = _bm25()
+
+    return bm25s.BM25.load(str(path), load_corpus=with_ids, show_progress=False)
+
+
+# --- the live index (readers) ---------------------------------------------------------------------------------
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class LiveIndex:
+    """What readers use: the live generation's chunks, records, BM25 and (lazily) its Chroma collection.
+
+    Readers never take the build lock. Dense results are filtered to the generation's own chunk ids, so vectors
+    a running build has already added (or a killed one left behind) are never returned.
+    """
+
+    def __init__(self, db_dir: Path, generation: str, manifest: dict[str, Any],
+                 chroma: ChromaSettings | None = None) -> None:
+        self.db_dir = Path(db_dir)
+        self.generation = generation
+        self.manifest = manifest
+        self.generation_dir = self.db_dir / GENERATIONS / generation
+        self._chroma_settings = chroma
+        self._lock = threading.RLock()
+        self._chunks: list[Chunk] | None = None
+        self._by_id: dict[str, Chunk] | None = None
+        self._records: list[Record] | None = None
+        self._by_key: dict[tuple[str, str | None], Record] | None = None
+        self._bm25: Any = None
+        self._collection: Any = None
+
+    @classmethod
+    def open(cls, db_dir: Path, chroma: ChromaSettings | None = None) -> LiveIndex:
+        """The live generation of `db_dir`; `IndexMissing` when nothing was built there yet."""
+        db_dir = Path(db_dir)
+        if db_dir.exists() and not db_dir.is_dir():
+            raise UserError(f"the data folder {db_dir} is a file, not a folder; pass --db DIR")
+        for attempt in range(2):  # a build may swap and prune between reading LIVE and the manifest
+            name = read_live_name(db_dir)
+            if name is None:
+                raise IndexMissing(f"no index in {db_dir} yet; run `adoptbot index build` first")
+            gen_dir = db_dir / GENERATIONS / name
+            try:
+                return cls(db_dir, name, read_manifest(gen_dir), chroma)
+            except UserError:
+                if attempt == 1 or read_live_name(db_dir) == name:
+                    raise
+        raise AssertionError("unreachable")
+
+    # -- generation data --
+
+    def _load_chunks(self) -> None:
+        with self._lock:
+            if self._chunks is None:
+                try:
+                    rows = _read_jsonl(self.generation_dir / "chunks.jsonl")
+                    chunks = [Chunk(**r) for r in rows]
+                except (OSError, ValueError, TypeError) as e:
+                    raise UserError(f"the index in {self.db_dir} is damaged (chunks of generation "
+                                    f"{self.generation}: {e}); run `adoptbot index build`") from None
+                self._by_id = {c.chunk_id: c for c in chunks}
+                self._chunks = chunks
+
+    def chunks(self) -> list[Chunk]:
+        self._load_chunks()
+        assert self._chunks is not None
+        return list(self._chunks)
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        self._load_chunks()
+        assert self._by_id is not None
+        return self._by_id.get(chunk_id)
+
+    def _load_records(self) -> None:
+        with self._lock:
+            if self._records is None:
+                try:
+                    recs = [Record.from_json(r) for r in _read_jsonl(self.generation_dir / "records.jsonl")]
+                except (OSError, ValueError, TypeError) as e:
+                    raise UserError(f"the index in {self.db_dir} is damaged (records of generation "
+                                    f"{self.generation}: {e}); run `adoptbot index build`") from None
+                self._by_key = {(r.post_id, r.comment_id): r for r in recs}
+                self._records = recs
+
+    def records(self) -> list[Record]:
+        self._load_records()
+        assert self._records is not None
+        return list(self._records)
+
+    def record(self, post_id: str, comment_id: str | None) -> Record | None:
+        self._load_records()
+        assert self._by_key is not None
+        return self._by_key.get((post_id, comment_id))
+
+    # -- lexical --
+
+    def _retriever(self) -> Any:
+        with self._lock:
+            if self._bm25 is None:
+                try:
+                    self._bm25 = load_bm25(self.generation_dir / BM25_DIR)
+                except Exception as e:
+                    raise UserError(f"the BM25 index of generation {self.generation} in {self.db_dir} is damaged "
+                                    f"({_short(e)}); run `adoptbot index build`") from None
+            return self._bm25
+
+    def lexical(self, query: str, k: int) -> list[tuple[Chunk, float]]:
+        """BM25 over the generation's chunks, best first; only chunks sharing a word with the query."""
+        chunks = self.chunks()
+        if not chunks or k <= 0:
+            return []
+        retriever = self._retriever()
+        vocab = retriever.vocab_dict
+        tokens = [t for t in bm25_tokenize([query])[0] if t in vocab]
+        if not tokens:
+            return []
+        n = min(k, len(chunks))
+        docs, scores = retriever.retrieve([tokens], k=n, show_progress=False, n_threads=1)
+        out = []
+        for i, s in zip(docs[0].tolist(), scores[0].tolist(), strict=True):
+            if s > 0:
+                out.append((chunks[int(i)], float(s)))
+        return out
+
+    # -- dense --
+
+    def collection(self) -> Any:
+        with self._lock:
+            if self._collection is None:
+                client = chroma_client(self.db_dir, self._chroma_settings)
+                try:
+                    self._collection = open_collection(client, self.manifest["collection"], self.manifest["model"],
+                                                       self.manifest["chunking"], create=False)
+                except Exception as e:
+                    if isinstance(e, UserError):
+                        raise
+                    raise self._missing_collection(e) from None
+            return self._collection
+
+    def _missing_collection(self, e: Exception) -> UserError:
+        if (self._chroma_settings or ChromaSettings()).host:
+            return store_error(e, self._chroma_settings)
+        return UserError(f"the vectors of the live index ({self.manifest.get('collection')}) are missing from "
+                         f"{self.db_dir / CHROMA_DIR}; run `adoptbot index build --full`")
+
+    def _reset_collection(self) -> None:
+        with self._lock:
+            self._collection = None
+            if not (self._chroma_settings or ChromaSettings()).host:
+                reset_embedded_clients()
+
+    def dense(self, query_vec: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
+        """Cosine similarity against the generation's chunks only, best first."""
+        chunks = self.chunks()
+        if not chunks or k <= 0:
+            return []
+        ids = [c.chunk_id for c in chunks]
+        q = np.asarray(query_vec, dtype=np.float32).reshape(-1).tolist()
+        n = min(k, len(ids))
+        for attempt in range(2):
+            try:
+                res = self.collection().query(query_embeddings=[q], ids=ids, n_results=n,
+                                              include=["distances"])
+                break
+            except Exception as e:
+                if isinstance(e, UserError):
+                    raise
+                if attempt == 0:  # another process wrote vectors this one has not loaded yet: reopen once
+                    log.info("dense query failed (%s); reopening the Chroma collection", _short(e))
+                    self._reset_collection()
+                    continue
+                raise store_error(e, self._chroma_settings) from None
+        assert self._by_id is not None
+        return [(self._by_id[i], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+                if i in self._by_id]
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """The generation's chunk ids (in chunks() order) and their vectors, shape (n, dim)."""
+        ids = [c.chunk_id for c in self.chunks()]
+        dim = int(self.manifest.get("dim") or 0)
+        if not ids:
+            return [], np.zeros((0, dim), dtype=np.float32)
+        got: dict[str, np.ndarray] = {}
+        try:
+            for part in batched(ids, 2000):
+                res = self.collection().get(ids=part, include=["embeddings"])
+                for i, v in zip(res["ids"], res["embeddings"], strict=True):
+                    got[i] = np.asarray(v, dtype=np.float32)
+        except UserError:
+            raise
+        except Exception as e:
+            raise store_error(e, self._chroma_settings) from None
+        missing = [i for i in ids if i not in got]
+        if missing:
+            raise UserError(f"{len(missing)} chunk vectors of the live index are missing from Chroma; run "
+                            "`adoptbot index build --full`")
+        return ids, np.stack([got[i] for i in ids])
+
+    def refresh(self) -> bool:
+        """Re-read the pointer; True (and everything reloaded lazily) when a newer generation went live."""
+        name = read_live_name(self.db_dir)
+        if name is None or name == self.generation:
+            return False
+        fresh = LiveIndex.open(self.db_dir, self._chroma_settings)
+        with self._lock:
+            self.generation, self.manifest, self.generation_dir = fresh.generation, fresh.manifest, fresh.generation_dir
+            self._chunks = self._by_id = self._records = self._by_key = self._bm25 = None
+            self._collection = None
+        return True
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
