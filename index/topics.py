@@ -76,10 +76,8 @@ def _record_vectors(
     return recs, sums[has] / norms[has, None]
 
 
-def kmeans(x: np.ndarray, k: int, *, iters: int = 25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Spherical k-means with k-means++ seeding; deterministic for a given seed. Returns (labels, centres)."""
+def _kmeans_once(x: np.ndarray, k: int, iters: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     n = len(x)
-    rng = np.random.default_rng(seed)
     centres = np.empty((k, x.shape[1]), dtype=np.float32)
     centres[0] = x[rng.integers(n)]
     d2 = np.maximum(0.0, 2.0 - 2.0 * (x @ centres[0]))
@@ -99,6 +97,24 @@ def kmeans(x: np.ndarray, k: int, *, iters: int = 25, seed: int = 0) -> tuple[np
                 c = x[m].sum(axis=0)
                 centres[j] = c / (np.linalg.norm(c) or 1.0)
     return labels, centres
+
+
+def kmeans(
+    x: np.ndarray, k: int, *, iters: int = 25, seed: int = 0, n_init: int = 4, sample: int = 20000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means, k-means++ seeding, best of n_init runs; deterministic for a seed. Large inputs are fitted
+    on a fixed random sample and then all assigned (topics need the big picture, not every point's vote)."""
+    rng = np.random.default_rng(seed)
+    fit = x if len(x) <= sample else x[np.sort(rng.choice(len(x), sample, replace=False))]
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(max(1, n_init)):
+        labels, centres = _kmeans_once(fit, k, iters, rng)
+        score = float((fit @ centres.T)[np.arange(len(fit)), labels].sum())
+        if best is None or score > best[0] + 1e-6:
+            best = (score, centres)
+    assert best is not None
+    centres = best[1]
+    return np.argmax(x @ centres.T, axis=1), centres
 
 
 def _name_clusters(texts: Sequence[str], labels: np.ndarray, k: int, n_words: int = 3) -> list[list[str]]:
