@@ -145,8 +145,8 @@ def chunk_spans(
     model_limit: int | None = None,
 ) -> list[tuple[int, int]]:
     """Character spans of the chunks of `text` (see `chunk_record`)."""
-    if max_tokens < 1:
-        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    if max_tokens < 4:  # one character can take 4 byte-level tokens; below that some text could never fit
+        raise ValueError(f"max_tokens must be at least 4, got {max_tokens}")
     count = token_counter(encoding)
     spans = _pack(text, sentence_spans(text), max_tokens, count)
     if model_tokens is None or model_limit is None:
