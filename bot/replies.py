@@ -1,0 +1,219 @@
+"""Sending answers to Discord and the buttons under them (More, Full comment, 👍, 👎).
+
+The buttons are DynamicItems: their custom_id carries only an answer id, the rest (question, quotes shown, next
+offset) is in SQLite, so buttons keep working after a restart and feedback is stored with the exact quotes seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.render import Card, choice_name, clip, render_answer, render_full
+from index.models import Answer
+
+if TYPE_CHECKING:
+    from bot.client import AdoptBot
+    from bot.state import StoredAnswer
+
+log = logging.getLogger(__name__)
+COLOUR = discord.Colour(0x3B82F6)
+REASONS = ("wrong_person", "off_topic", "out_of_context")
+
+
+def card_embed(card: Card) -> discord.Embed:
+    e = discord.Embed(title=card.title or None, description=card.description or None, colour=COLOUR)
+    if card.footer:
+        e.set_footer(text=card.footer)
+    return e
+
+
+def title_for(bot: AdoptBot, kind: str, query: str) -> str | None:
+    if kind == "topic":
+        return bot.texts("browse.topic_title", name=query)
+    if kind == "author":
+        return bot.texts("browse.author_title", name=query)
+    return None
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
+    """Acknowledge within Discord's 3 s; remember whether the placeholder is public (the error handler needs it)."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+        interaction.extras["deferred_public"] = not ephemeral
+
+
+def build_answer(bot: AdoptBot, answer: Answer, *, kind: str, query: str, k: int, first: int = 1,
+                 private: bool = False, guild_id: int | None = None, channel_id: int | None = None,
+                 user_id: int | None = None) -> tuple[discord.Embed, discord.ui.View | None]:
+    """The embed of as many quotes as fit, and its buttons (none for a "nothing on this" reply)."""
+    card = render_answer(answer, bot.texts, first=first, title=title_for(bot, kind, query))
+    if not answer.answered or card.shown == 0:
+        return card_embed(card), None
+    aid = bot.state.save_answer(kind=kind, query=query, k=k, first=first, next_offset=first - 1 + card.shown,
+                                private=private, quotes=list(answer.quotes[: card.shown]), guild_id=guild_id,
+                                channel_id=channel_id, user_id=user_id)
+    return card_embed(card), answer_view(bot, aid)
+
+
+def answer_view(bot: AdoptBot, aid: str) -> discord.ui.View:
+    t = bot.texts
+    view = discord.ui.View(timeout=None)
+    view.add_item(AnswerButton("more", aid, t("buttons.more"), discord.ButtonStyle.primary))
+    view.add_item(AnswerButton("full", aid, t("buttons.full"), discord.ButtonStyle.secondary))
+    view.add_item(AnswerButton("up", aid, t("buttons.up"), discord.ButtonStyle.secondary))
+    view.add_item(AnswerButton("down", aid, t("buttons.down"), discord.ButtonStyle.secondary))
+    return view
+
+
+async def send_answer(interaction: discord.Interaction, answer: Answer, *, kind: str, query: str, k: int,
+                      first: int = 1, private: bool = False) -> None:
+    """The follow-up after a defer: the answer embed with its buttons."""
+    bot: AdoptBot = interaction.client  # type: ignore[assignment]
+    embed, view = build_answer(bot, answer, kind=kind, query=query, k=k, first=first, private=private,
+                               guild_id=interaction.guild_id, channel_id=interaction.channel_id,
+                               user_id=interaction.user.id)
+    kw: dict[str, Any] = {"embed": embed, "ephemeral": private}
+    if view is not None:
+        kw["view"] = view
+    await interaction.followup.send(**kw)
+
+
+async def send_cards(interaction: discord.Interaction, cards: list[Card], *, ephemeral: bool = True) -> None:
+    """Long text paged over several messages, one embed each (each well under the 6000-character total)."""
+    for card in cards:
+        await interaction.followup.send(embed=card_embed(card), ephemeral=ephemeral)
+
+
+BUTTON_ID = r"ab:(?P<action>more|full|up|down):(?P<aid>[0-9a-f]{12})"
+SELECT_ID = r"ab:(?P<what>pick|why):(?P<aid>[0-9a-f]{12})"
+
+
+class AnswerButton(discord.ui.DynamicItem[discord.ui.Button], template=BUTTON_ID):
+    """One of the four buttons under an answer."""
+
+    def __init__(self, action: str, aid: str, label: str = "",
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary) -> None:
+        button = discord.ui.Button(label=clip(label or action, 80), style=style, custom_id=f"ab:{action}:{aid}")
+        super().__init__(button)
+        self.action = action
+        self.aid = aid
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str]) -> AnswerButton:
+        return cls(match["action"], match["aid"], item.label or "", item.style)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AdoptBot = interaction.client  # type: ignore[assignment]
+        try:
+            await on_answer_button(bot, interaction, self.action, self.aid)
+        except Exception as e:  # one error path for commands and components
+            await bot.report_error(interaction, e)
+
+
+class PickSelect(discord.ui.DynamicItem[discord.ui.Select], template=SELECT_ID):
+    """Ephemeral follow-ups: which quote's full comment to show, or what was wrong with an answer."""
+
+    def __init__(self, what: str, aid: str, options: list[discord.SelectOption] | None = None,
+                 placeholder: str | None = None) -> None:
+        super().__init__(discord.ui.Select(custom_id=f"ab:{what}:{aid}", options=options or [],
+                                           placeholder=clip(placeholder, 150) if placeholder else None))
+        self.what = what
+        self.aid = aid
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Select,
+                             match: re.Match[str]) -> PickSelect:
+        return cls(match["what"], match["aid"], list(item.options), item.placeholder)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: AdoptBot = interaction.client  # type: ignore[assignment]
+        try:
+            value = self.item.values[0] if self.item.values else ""
+            await on_pick(bot, interaction, self.what, self.aid, value)
+        except Exception as e:
+            await bot.report_error(interaction, e)
+
+
+async def _stored(bot: AdoptBot, interaction: discord.Interaction, aid: str) -> StoredAnswer | None:
+    stored = bot.state.answer(aid)
+    if stored is None:
+        await interaction.response.send_message(bot.texts("errors.expired"), ephemeral=True)
+    return stored
+
+
+async def on_answer_button(bot: AdoptBot, interaction: discord.Interaction, action: str, aid: str) -> None:
+    t = bot.texts
+    stored = await _stored(bot, interaction, aid)
+    if stored is None:
+        return
+    if action == "more":
+        bot.check_question_cooldown(interaction.user.id)
+        await defer(interaction, ephemeral=stored.private)
+        answer = await asyncio.to_thread(bot.answers.page, stored.kind, stored.query, stored.k, stored.next_offset)
+        if not answer.quotes:
+            await interaction.followup.send(t("answer.no_more", question=clip(stored.query, 1500)),
+                                            ephemeral=True)
+            return
+        await send_answer(interaction, answer, kind=stored.kind, query=stored.query, k=stored.k,
+                          first=stored.next_offset + 1, private=stored.private)
+    elif action == "full":
+        if len(stored.quotes) == 1:
+            await show_full(bot, interaction, stored, 0)
+            return
+        options = [
+            discord.SelectOption(label=choice_name(f"{i}. {q.author or t('answer.who_anonymous')}: {q.text}"),
+                                 value=str(i - 1))
+            for i, q in enumerate(stored.quotes[:25], start=stored.first)
+        ]
+        view = discord.ui.View(timeout=None)
+        view.add_item(PickSelect("pick", aid, options, t("buttons.pick_quote")))
+        await interaction.response.send_message(t("buttons.pick_quote"), view=view, ephemeral=True)
+    elif action == "up":
+        bot.state.vote(stored, user_id=interaction.user.id, guild_id=interaction.guild_id, vote=1)
+        await interaction.response.send_message(t("feedback.thanks_up"), ephemeral=True)
+    elif action == "down":
+        bot.state.vote(stored, user_id=interaction.user.id, guild_id=interaction.guild_id, vote=-1)
+        options = [discord.SelectOption(label=t(f"feedback.reason_{r}"), value=r) for r in REASONS]
+        view = discord.ui.View(timeout=None)
+        view.add_item(PickSelect("why", aid, options, t("feedback.ask_why")))
+        await interaction.response.send_message(t("feedback.ask_why"), view=view, ephemeral=True)
+
+
+async def show_full(bot: AdoptBot, interaction: discord.Interaction, stored: StoredAnswer, index: int) -> None:
+    await defer(interaction, ephemeral=True)
+    q = stored.quotes[index]
+    record = await asyncio.to_thread(bot.answers.full_text, q.post_id, q.comment_id)
+    if record is None:
+        await interaction.followup.send(bot.texts("full.gone"), ephemeral=True)
+        return
+    await send_cards(interaction, render_full(record, bot.texts), ephemeral=True)
+
+
+async def on_pick(bot: AdoptBot, interaction: discord.Interaction, what: str, aid: str, value: str) -> None:
+    t = bot.texts
+    stored = await _stored(bot, interaction, aid)
+    if stored is None:
+        return
+    if what == "pick":
+        if not value.isdigit() or not 0 <= int(value) < len(stored.quotes):
+            await interaction.response.send_message(t("errors.expired"), ephemeral=True)
+            return
+        await show_full(bot, interaction, stored, int(value))
+    else:
+        if value not in REASONS:
+            await interaction.response.send_message(t("errors.expired"), ephemeral=True)
+            return
+        if not bot.state.set_reason(aid, interaction.user.id, value):
+            bot.state.vote(stored, user_id=interaction.user.id, guild_id=interaction.guild_id, vote=-1,
+                           reason=value)
+        await interaction.response.edit_message(content=t("feedback.thanks_down", reason=t(f"feedback.reason_{value}")),
+                                                view=None)
+
+
+DYNAMIC_ITEMS = (AnswerButton, PickSelect)
