@@ -8,6 +8,6 @@ Public API (other layers use only these):
 
 from __future__ import annotations
 
-from index.corpus.reader import CORPUS_SUFFIXES, parse_bytes, parse_file, read_corpus
+from index.corpus.reader import CORPUS_SUFFIXES, derive_title, list_pages, parse_bytes, parse_file, read_corpus
 
-__all__ = ["CORPUS_SUFFIXES", "parse_bytes", "parse_file", "read_corpus"]
+__all__ = ["CORPUS_SUFFIXES", "derive_title", "list_pages", "parse_bytes", "parse_file", "read_corpus"]
