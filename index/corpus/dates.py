@@ -31,7 +31,9 @@ _WD = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\
 _PRE = r"^\s*(?:on\s+|posted\s+(?:on\s+)?)?" + _WD
 _PATTERNS = [
     re.compile(_PRE + _MON + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})" + _TIME + r"\s*$", re.I),
-    re.compile(_PRE + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MON + r",?\s+(?P<y>\d{4})" + _TIME + r"\s*$", re.I),
+    re.compile(
+        _PRE + r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MON + r",?\s+(?P<y>\d{4})" + _TIME + r"\s*$", re.I
+    ),
     re.compile(r"^\s*(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:[ T](?P<h>\d{2}):(?P<mi>\d{2})(?::\d{2})?)?\s*$"),
     re.compile(_PRE + r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})" + _TIME + r"\s*$", re.I),
 ]

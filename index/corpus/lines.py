@@ -32,10 +32,8 @@ CLOSINGS = (
 )
 _CLOSING_LINE = re.compile(r"^\s*" + CLOSINGS + r"\s*[,.!]*\s*$", re.I)
 _NAME_TOKEN = r"[A-Z][A-Za-z'’\-]*\.?"
-_SIGNOFF_INLINE = re.compile(
-    r"^\s*" + CLOSINGS + r"\s*[,!.]*\s+[-–—~]*\s*(?P<name>" + _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN + r"){0,2})\s*[.!]?\s*$",
-    re.I,
-)
+_NAMES = r"(?P<name>" + _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN + r"){0,2})"
+_SIGNOFF_INLINE = re.compile(r"^\s*" + CLOSINGS + r"\s*[,!.]*\s+[-–—~]*\s*" + _NAMES + r"\s*[.!]?\s*$", re.I)
 _DASH_NAME = re.compile(r"^\s*[-–—~]+\s*(?P<name>" + _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN + r"){0,2})\s*$")
 _LONE_NAME = re.compile(r"^\s*(?P<name>" + _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN + r"){0,2})\s*\.?\s*$")
 

@@ -132,8 +132,10 @@ def _header_at(lines: list[Line], i: int, mode: str) -> tuple[str | None, str | 
 
 
 def _detect_mode(lines: list[Line]) -> str:
-    says = sum(1 for i, ln in enumerate(lines) if (m := L.WP_SAYS.match(ln.text)) and L.looks_like_name_line(m.group("name")))
-    said = sum(1 for ln in lines if (m := L.BLOGGER_SAID.match(ln.text)) and L.looks_like_name_line(m.group("name")))
+    def count(pat: re.Pattern[str]) -> int:
+        return sum(1 for ln in lines if (m := pat.match(ln.text)) and L.looks_like_name_line(m.group("name")))
+
+    says, said = count(L.WP_SAYS), count(L.BLOGGER_SAID)
     pairs = sum(1 for i in range(len(lines)) if _header_at(lines, i, "header"))
     if says and says >= said:
         return "wordpress"
@@ -245,8 +247,9 @@ def _split_plain(lines: list[Line], known: set[str]) -> tuple[int, list[list[int
     for i, t in enumerate(texts):
         if L.greeting(t, known):
             starts.add(i)
-        elif L.is_reaction_opener(t) and (i == 0 or (L.ends_sentence(texts[i - 1]) and not L.greeting(texts[i - 1], known))):
-            starts.add(i)
+        elif L.is_reaction_opener(t):
+            if i == 0 or (L.ends_sentence(texts[i - 1]) and not L.greeting(texts[i - 1], known)):
+                starts.add(i)
     hard = set(starts)
     for i, t in enumerate(texts):
         if i in trailers or not (L.signoff_name(t) and len(t) <= 40):
