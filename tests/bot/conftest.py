@@ -148,13 +148,6 @@ class Harness:
         self.bot._connection.parse_thread_create({**thread, "newly_created": True})
 
 
-def message_of(req: Req) -> dict[str, Any]:
-    """The message Discord would have stored for a recorded send (for clicking its buttons)."""
-    from tests.bot.discord_standin import DiscordStandIn
-
-    return DiscordStandIn().message(req.json if req.json.get("type") is None else req.json.get("data", {}))
-
-
 def custom_ids(payload: dict[str, Any]) -> list[str]:
     return [c["custom_id"] for row in payload.get("components", []) for c in row["components"] if "custom_id" in c]
 

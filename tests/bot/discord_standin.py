@@ -45,6 +45,13 @@ class Req:
     file_bytes: dict[str, bytes] = field(default_factory=dict)
     query: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    response: Any = None
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The message Discord stored for this send (what a later click on its buttons carries)."""
+        r = self.response or {}
+        return r.get("resource", {}).get("message") or r
 
 
 def message_errors(p: dict[str, Any]) -> list[str]:
@@ -234,6 +241,7 @@ class DiscordStandIn:
         except Exception as e:  # a bug in the stand-in must show, not hang the test
             status, out = 500, {"message": f"stand-in error: {e!r}", "code": 0}
         req.status = status
+        req.response = out
         self.changed.set()
         if status == 204:
             return web.Response(status=204)
