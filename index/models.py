@@ -77,6 +77,7 @@ class ParsedPage:
     records: list[Record] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
     shape: str = "unknown"  # which reader recognised it: header, commentluv, wordpress, blogger, wxr, plain
+    dropped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, why): chrome, trailers, repeats
 
     @property
     def posts(self) -> list[Record]:

@@ -188,6 +188,8 @@ def looks_like_name_line(line: str) -> bool:
     s = line.strip()
     if not s or len(s) > 60 or len(s.split()) > 6:
         return False
+    if s.endswith(".") and len(s.split()[-1]) <= 3 and len(s.split()) > 1:
+        s = s[:-1]  # 'Dana K.', 'John Smith Jr.'
     if s[-1] in ".!?,;:\"”)" or s.startswith(("http", "@", "#", "-", "*", "•")):
         return False
     return furniture_reason(s) is None and not SIDEBAR.match(s)

@@ -109,6 +109,7 @@ def _dedupe(comments: list[Segment], texts: list[str]) -> list[tuple[Segment, st
 def _page_from_text(text: str, name: str, meta: dict[str, Any], page: ParsedPage) -> None:
     parsed = parse_text_page(text)
     page.shape = parsed.shape
+    page.dropped = parsed.dropped
     for line, msg in parsed.notes:
         page.warnings.append(Warning_(name, msg, line))
     post_text = join_wrapped(parsed.post.lines)

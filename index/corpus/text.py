@@ -146,7 +146,9 @@ def _detect_mode(lines: list[Line]) -> str:
     return "plain"
 
 
-def _split_headers(lines: list[Line], mode: str) -> tuple[list[Line], list[Segment], Segment | None]:
+def _split_headers(
+    lines: list[Line], mode: str, dropped: list[tuple[int, str, str]]
+) -> tuple[list[Line], list[Segment], Segment | None]:
     """Post lines, comment segments, and a byline segment when the page opens with a header."""
     post: list[Line] = []
     comments: list[Segment] = []
@@ -157,6 +159,8 @@ def _split_headers(lines: list[Line], mode: str) -> tuple[list[Line], list[Segme
         h = _header_at(lines, i, mode)
         if h:
             name, date, used = h
+            for k in range(i, i + used):
+                dropped.append((lines[k].no, lines[k].text, "comment header"))
             seg = Segment([], L.clean_author(name), "header" if L.clean_author(name) else None, date)
             if not post and not comments and cur is None and mode == "header":
                 byline = seg  # a name/date pair before any text is the post's byline
@@ -171,6 +175,7 @@ def _split_headers(lines: list[Line], mode: str) -> tuple[list[Line], list[Segme
             d = parse_date_line(ln.text)
             if d:  # Blogger puts the date after the text: it closes the comment
                 cur.date = d
+                dropped.append((ln.no, ln.text, "comment date"))
                 cur = None
                 i += 1
                 continue
@@ -232,6 +237,12 @@ def _dup_runs(lines: list[Line]) -> tuple[dict[int, int], set[int]]:
     return copy_of, starts
 
 
+_COMMENT_CUE = re.compile(
+    r"(?i)\b(?:your (?:post|blog|article|point)|the author|(?:great|nice|good) post|i (?:totally |completely )?agree"
+    r"|you (?:wrote|say|said|write)|as you (?:say|said|point)|this post)\b"
+)
+
+
 def _greeting_like(s: str) -> bool:
     """'Amber,' / 'Hi Amber' / '@Jen': a short line that opens a comment rather than closing one."""
     return s.endswith((",", ":", "–", "—", "-")) or bool(re.match(r"(?i)^(hi|hello|hey|dear)\b|@", s))
@@ -248,8 +259,13 @@ def _split_plain(lines: list[Line], known: set[str]) -> tuple[int, list[list[int
         if L.greeting(t, known):
             starts.add(i)
         elif L.is_reaction_opener(t):
-            if i == 0 or (L.ends_sentence(texts[i - 1]) and not L.greeting(texts[i - 1], known)):
+            if i == 0 or not (_greeting_like(texts[i - 1]) or L.greeting(texts[i - 1], known)):
                 starts.add(i)
+    for i in sorted(starts):
+        # '@29' / 'Jen, I think…': a bare reference line and the greeting after it open one comment together
+        if i + 1 in starts and i + 1 < n and len(texts[i]) < MIN_DUP_CHARS and _greeting_like(texts[i]):
+            if i + 1 not in trailers and not any(i + 1 == j + 1 for j in trailers):
+                starts.discard(i + 1)
     hard = set(starts)
     for i, t in enumerate(texts):
         if i in trailers or not (L.signoff_name(t) and len(t) <= 40):
@@ -263,7 +279,8 @@ def _split_plain(lines: list[Line], known: set[str]) -> tuple[int, list[list[int
     starts = {s for s in starts if 0 < s < n}
     first = min(starts) if starts else n
     ctas = [i for i in range(1, first) if L.is_cta(texts[i]) and i + 1 < first]
-    if ctas and starts:
+    # a call to action ends the post only when what follows it reads like a reply to the post
+    if ctas and starts and any(_COMMENT_CUE.search(texts[k]) for k in range(ctas[-1] + 1, first)):
         first = ctas[-1] + 1
         starts.add(first)
     segs: list[list[int]] = []
@@ -347,13 +364,16 @@ def join_wrapped(lines: list[Line]) -> str:
     return "\n".join(paras)
 
 
+_BYLINE = re.compile(r"^\s*(?i:posted |written )?(?i:by)\s+(?P<name>[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+){0,3})\s*$")
+
+
 def _post_evidence(post: list[Line], dropped: list[tuple[int, str, str]]) -> tuple[list[Line], str | None, str | None]:
     """Drops an author bio at the post's end; returns the byline name ('By Jane Doe') or the bio's first name."""
     byline: str | None = None
     bio: str | None = None
     kept: list[Line] = []
     for k, ln in enumerate(post):
-        m = re.match(r"^\s*(?:posted |written )?by\s+(?P<name>[A-Z][\w'’\-]+(?:\s+[A-Z][\w'’\-]+){0,3})\s*$", ln.text)
+        m = _BYLINE.match(ln.text)
         if m and k <= 2:
             byline = m.group("name")
             dropped.append((ln.no, ln.text, "byline"))
@@ -386,7 +406,7 @@ def parse_text_page(text: str) -> PageParse:
         if any(L.trailer_name(ln.text) for ln in lines):
             mode = "commentluv"
     else:
-        post_lines, comments, byline_seg = _split_headers(lines, mode)
+        post_lines, comments, byline_seg = _split_headers(lines, mode, dropped)
     for c in comments:
         _finish_comment(c, dropped, notes)
     comments = [c for c in comments if c.lines]
