@@ -192,7 +192,7 @@ class Admin(commands.Cog):
         tmp = target.with_name("." + target.name + ".part")
         tmp.write_bytes(data)
         if meta:
-            side = target.with_name(target.name + ".meta.toml")
+            side = target.with_name(target.name.rsplit(".", 1)[0] + ".meta.toml")  # the reader's sidecar name
             side.write_text("".join(f"{k} = {_toml_str(v)}\n" for k, v in meta.items()), encoding="utf-8")
         tmp.replace(target)
         return target.name
@@ -228,6 +228,9 @@ class Admin(commands.Cog):
         except Exception as e:  # the reader should not raise on content; if it does, the admin gets the reason
             log.warning("reader failed on upload %s", name, exc_info=True)
             raise UserError(t("admin.unreadable", reason=clip(f"{type(e).__name__}: {e}", 300))) from None
+        if page.shape == "unreadable":
+            reason = "; ".join(w.message for w in page.warnings) or "unreadable"
+            raise UserError(t("admin.unreadable", reason=clip(reason, 300)))
         if not page.records:
             raise UserError(t("admin.empty"))
         comments = page.comments

@@ -228,7 +228,7 @@ async def test_addpost_preview_confirm_saves_and_indexes(harness):
     assert (await harness.callback(c)).json["type"] == 7
     corpus = harness.tmp / "corpus"
     assert (corpus / "new.txt").read_bytes() == b"A post about Twitter.\n"
-    assert 'title = "Twitter"' in (corpus / "new.txt.meta.toml").read_text()
+    assert 'title = "Twitter"' in (corpus / "new.meta.toml").read_text()
     await harness.api.wait_for("PATCH", f"/webhooks/\\d+/{c['token']}/messages/@original")
     assert harness.builder.calls
 
