@@ -22,6 +22,8 @@ COMMON_WORDS = frozenset(
     think this those though thus to today too totally true twitter facebook linkedin yelp google unfortunately
     update us very wait was we well what when where which while who why will with wow yay yeah yep yes yet you
     your yup social media blog post posts business marketing comment comments web internet warmly
+    merry christmas holidays holiday new year god bless done luck mate folks everyone guys team soon less yours
+    truly go ahead onward forward cheerio toodles xoxo xo
     """.split()
 )
 
@@ -39,6 +41,17 @@ _LONE_NAME = re.compile(r"^\s*(?P<name>" + _NAME_TOKEN + r"(?:\s+" + _NAME_TOKEN
 
 TRAILER = re.compile(r"^(?P<name>\S.{0,80}?)(?:['’]s|s['’]?)?\s+last blog post\s*\.\.+\s*(?P<title>.*)$", re.I)
 _TRAILER_RAW = re.compile(r"^(?P<raw>\S.{0,80}?)\s+last blog post\s*\.\.+", re.I)
+# One-line headers before the text: 'Jane Doe on March 3, 2010 at 4:00 pm said:', 'Jane Doe | March 3, 2010'
+INLINE_HEADER = re.compile(
+    r"^\s*(?P<name>\S.{0,60}?)\s+(?:on|@|\||-|–|—|·|•)\s+(?P<date>[^|]{6,40}?)\s*(?:said|says|wrote)?\s*:?\s*$", re.I
+)
+# Disqus-style: 'Jane Doe • 3 years ago' (no usable date)
+RELATIVE_HEADER = re.compile(
+    r"^\s*(?P<name>\S.{0,60}?)\s*[•·|]\s*(?:\d+|an?|one)\s+(?:years?|months?|weeks?|days?|hours?|minutes?)\s+ago\s*$",
+    re.I,
+)
+# TypePad puts name and date after the text: 'Posted by: Jane Doe | March 03, 2010 at 04:00 PM'
+TYPEPAD_TRAILER = re.compile(r"^\s*posted by:?\s*(?P<name>\S.{0,60}?)\s*\|\s*(?P<date>.{6,40}?)\s*$", re.I)
 WP_SAYS = re.compile(r"^\s*(?P<name>\S.{0,80}?)\s+says:?\s*$")
 BLOGGER_SAID = re.compile(r"^\s*(?P<name>\S.{0,80}?)\s+(?:said|wrote)(?:\.{2,3}|…|:)\s*$")
 
@@ -46,8 +59,9 @@ _FURNITURE = [
     ("copyright", re.compile(r"^\s*(?:copyright\b|©|\(c\)\s*\d{4}|all rights reserved)", re.I)),
     ("reply link", re.compile(r"^\s*(?:reply|reply ↓|↓ reply|log in to reply|login to reply|report comment|"
                               r"report|permalink|edit|quote|like|like this|share|flag|link)\s*$", re.I)),
-    ("comment count", re.compile(r"^\s*(?:\d+|one|two|three|no)\s+(?:responses?|comments?|replies|thoughts?)"
-                                 r"(?:\s+(?:to|on)\b.*|\s*:?)?\s*$", re.I)),
+    ("comment count", re.compile(r"^\s*(?:(?:\d+|one|two|three|no)\s+(?:responses?|comments?|replies|thoughts?)"
+                                 r"(?:\s+(?:to|on)\b.*|\s+so far|\s*:?)?|comments?(?:\s*\(\d+\))?:?|discussion|"
+                                 r"responses?|reader comments|what (?:people|readers) (?:are saying|said))\s*$", re.I)),
     ("comment form", re.compile(r"^\s*(?:leave a (?:reply|comment)|post a comment|add a comment|"
                                 r"cancel reply|submit comment|post comment|name\s*\(required\)|"
                                 r"email\s*\(.*\)|website|mail \(will not be published\).*|"
@@ -193,6 +207,17 @@ def looks_like_name_line(line: str) -> bool:
     if s[-1] in ".!?,;:\"”)" or s.startswith(("http", "@", "#", "-", "*", "•")):
         return False
     return furniture_reason(s) is None and not SIDEBAR.match(s)
+
+
+_NAME_JOINERS = {"de", "da", "van", "von", "der", "den", "la", "le", "di", "du", "of", "in", "@", "&", "and", "at"}
+
+
+def name_like(s: str) -> bool:
+    """Stricter than a header line: every word capitalised (or a handle), as names written in one line are."""
+    toks = s.split()
+    if not toks or len(toks) > 5 or not looks_like_name_line(s):
+        return False
+    return all(t[0].isupper() or t[0].isdigit() or t[0] in "@(“\"" or t.lower() in _NAME_JOINERS for t in toks)
 
 
 def clean_author(name: str | None) -> str | None:

@@ -57,10 +57,14 @@ class PageParse:
 # Furniture
 
 
-def _strip_furniture(raw: list[Line], dropped: list[tuple[int, str, str]]) -> tuple[list[Line], list[str]]:
-    """Drops page chrome; returns the content lines and any copyright names seen (post-author evidence)."""
+def _strip_furniture(
+    raw: list[Line], dropped: list[tuple[int, str, str]]
+) -> tuple[list[Line], list[str], set[int]]:
+    """Drops page chrome; returns the content lines, any copyright names seen (post-author evidence), and the
+    positions where a 'N Responses to …' / 'Comments' heading said the comments begin."""
     out: list[Line] = []
     copyright_names: list[str] = []
+    marks: set[int] = set()
     in_sidebar = False
     for ln in raw:
         s = ln.text.strip()
@@ -84,10 +88,12 @@ def _strip_furniture(raw: list[Line], dropped: list[tuple[int, str, str]]) -> tu
             else:
                 in_sidebar = False
         if reason:
+            if reason == "comment count":
+                marks.add(len(out))
             dropped.append((ln.no, ln.text, reason))
             continue
         out.append(Line(ln.no, s))
-    return out, copyright_names
+    return out, copyright_names, marks
 
 
 def _widget_like(s: str) -> bool:
@@ -124,10 +130,26 @@ def _header_at(lines: list[Line], i: int, mode: str) -> tuple[str | None, str | 
         if m and L.looks_like_name_line(m.group("name")):
             return m.group("name"), None, 1
         return None
-    if mode == "header" and i + 1 < len(lines) and L.looks_like_name_line(s):
-        d = parse_date_line(lines[i + 1].text)
-        if d and parse_date_line(s) is None:
-            return s, d, 2
+    if mode == "header":
+        if i + 1 < len(lines) and L.looks_like_name_line(s):
+            d = parse_date_line(lines[i + 1].text)
+            if d and parse_date_line(s) is None:
+                return s, d, 2
+        m = L.INLINE_HEADER.match(s)
+        if m and L.name_like(m.group("name")):
+            d = parse_date_line(m.group("date"))
+            if d:
+                return m.group("name"), d, 1
+        m = L.RELATIVE_HEADER.match(s)
+        if m and L.name_like(m.group("name")):
+            return m.group("name"), None, 1
+    return None
+
+
+def _typepad_at(lines: list[Line], i: int) -> tuple[str, str | None] | None:
+    m = L.TYPEPAD_TRAILER.match(lines[i].text)
+    if m and L.name_like(m.group("name")):
+        return m.group("name"), parse_date_line(m.group("date"))
     return None
 
 
@@ -137,13 +159,41 @@ def _detect_mode(lines: list[Line]) -> str:
 
     says, said = count(L.WP_SAYS), count(L.BLOGGER_SAID)
     pairs = sum(1 for i in range(len(lines)) if _header_at(lines, i, "header"))
+    typepad = sum(1 for i in range(len(lines)) if _typepad_at(lines, i))
     if says and says >= said:
         return "wordpress"
     if said:
         return "blogger"
+    if typepad and typepad >= pairs:
+        return "typepad"
     if pairs:
         return "header"
     return "plain"
+
+
+def _split_typepad(
+    lines: list[Line], marks: set[int], dropped: list[tuple[int, str, str]]
+) -> tuple[list[Line], list[Segment]]:
+    """TypePad: each comment's name and date come after its text; a 'Comments' heading (if any) ends the post,
+    else the paragraph just before the first trailer is the first comment."""
+    trailers = [i for i in range(len(lines)) if _typepad_at(lines, i)]
+    first = min(marks) if marks and min(marks) <= trailers[0] else max(trailers[0] - 1, 1)
+    first = min(first, trailers[0])
+    post = lines[:first]
+    comments: list[Segment] = []
+    cur: list[Line] = []
+    for i in range(first, len(lines)):
+        t = _typepad_at(lines, i)
+        if t:
+            dropped.append((lines[i].no, lines[i].text, "comment header"))
+            name = L.clean_author(t[0])
+            comments.append(Segment(cur, name, "header" if name else None, t[1]))
+            cur = []
+        else:
+            cur.append(lines[i])
+    if cur:
+        comments.append(Segment(cur))
+    return post, [c for c in comments if c.lines]
 
 
 def _split_headers(
@@ -248,12 +298,15 @@ def _greeting_like(s: str) -> bool:
     return s.endswith((",", ":", "–", "—", "-")) or bool(re.match(r"(?i)^(hi|hello|hey|dear)\b|@", s))
 
 
-def _split_plain(lines: list[Line], known: set[str]) -> tuple[int, list[list[int]], dict[int, int]]:
+def _split_plain(
+    lines: list[Line], known: set[str], marks: set[int] = frozenset()
+) -> tuple[int, list[list[int]], dict[int, int]]:
     """Returns (index where comments start, comment segments as line indices, copies to drop)."""
     n = len(lines)
     texts = [ln.text for ln in lines]
     trailers = {i for i, t in enumerate(texts) if L.trailer_name(t)}
     copy_of, starts = _dup_runs(lines)
+    starts |= set(marks)
     starts |= {i + 1 for i in trailers}
     for i, t in enumerate(texts):
         if L.greeting(t, known):
@@ -392,12 +445,14 @@ def parse_text_page(text: str) -> PageParse:
     raw = [Line(i + 1, t.rstrip()) for i, t in enumerate(text.splitlines())]
     dropped: list[tuple[int, str, str]] = []
     notes: list[tuple[int | None, str]] = []
-    lines, copyright_names = _strip_furniture(raw, dropped)
+    lines, copyright_names, marks = _strip_furniture(raw, dropped)
     mode = _detect_mode(lines)
     byline_seg: Segment | None = None
-    if mode == "plain":
+    if mode == "typepad":
+        post_lines, comments = _split_typepad(lines, marks, dropped)
+    elif mode == "plain":
         known = _known_names(lines, copyright_names)
-        first, segs, copy_of = _split_plain(lines, known)
+        first, segs, copy_of = _split_plain(lines, known, marks)
         for i in copy_of:
             dropped.append((lines[i].no, lines[i].text, "repeated by the scraper"))
         post_lines = lines[:first]

@@ -267,3 +267,27 @@ def test_cli_check_table(tmp_path):
     out = subprocess.run([sys.executable, "-m", "bot.cli", "corpus", "check", str(DATA)],
                          capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert "commentluv.txt" in out and "wordpress" in out and "100%" in out
+
+
+def test_typepad_name_and_date_after_the_text():
+    page = parse_file(DATA / "typepad.txt")
+    assert page.shape == "typepad"
+    assert "next guest" in page.posts[0].text
+    maria = by_text(page, "bookings went up")
+    assert (maria.author, maria.date) == ("Maria Costa", "2010-03-03T16:00")
+    anon = by_text(page, "invites more complaints")
+    assert anon.author is None and anon.date == "2010-03-04T09:12"
+
+
+def test_one_line_headers():
+    page = parse_file(DATA / "inline.txt")
+    assert by_text(page, "three clients").author == "Ken Adams"
+    lucia = by_text(page, "real cost")
+    assert lucia.author == "Lucia Ferreira" and lucia.date is None
+
+
+def test_a_sentence_that_ends_in_a_date_is_not_a_header():
+    text = b"A post about events.\nI spoke with Dave on March 3, 2010\nHe said Twitter filled his room.\n"
+    page = parse_bytes(text, "s.txt")
+    assert all(r.author is None for r in page.records)
+    assert any("I spoke with Dave" in r.text for r in page.records)
