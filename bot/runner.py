@@ -23,13 +23,6 @@ from bot.texts import TemplateError, Texts, load_texts
 log = logging.getLogger(__name__)
 EXIT_CONFIG = 78
 
-GO_LIVE = (
-    "To go live: create an application at https://discord.com/developers/applications, add a bot, put its token "
-    "in .env as DISCORD_TOKEN=..., invite it with the applications.commands and bot scopes, then run "
-    "`adoptbot serve` again."
-)
-
-
 def discord_settings(token: str | None = None) -> Any | None:
     """DiscordSettings, or None when no (non-empty) token is configured."""
     from pydantic import ValidationError
@@ -61,10 +54,11 @@ def _fail(msg: str) -> int:
     return EXIT_CONFIG
 
 
-async def run_client(bot: Any, token: str) -> int:
+async def run_client(bot: Any, token: str, texts: Texts | None = None) -> int:
     """Run until Discord closes or SIGTERM/SIGINT; then close Discord and the store cleanly."""
     import discord
 
+    t = texts or getattr(bot, "texts", None) or load_texts()
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -87,11 +81,9 @@ async def run_client(bot: Any, token: str) -> int:
         if exc is None:
             return 0
         if isinstance(exc, discord.LoginFailure):
-            return _fail("Discord rejected the token (DISCORD_TOKEN): reset it in the developer portal and set "
-                         "the new one.")
+            return _fail(t("startup.bad_token"))
         if isinstance(exc, discord.PrivilegedIntentsRequired):
-            return _fail("Discord refused the message-content intent: enable 'Message Content Intent' for the bot "
-                         "in the developer portal, or set DISCORD_MESSAGE_CONTENT=false (see the README).")
+            return _fail(t("startup.no_intent"))
         raise exc
 
 
@@ -104,7 +96,7 @@ def run_bot(settings: Any, corpus: Path, db: Path, texts: Texts) -> int:
     answers = Answers.open(corpus, db)
     state = BotState(db / "bot.sqlite3")
     bot = AdoptBot(settings=settings, answers=answers, state=state, texts=texts, data_dir=db)
-    return asyncio.run(run_client(bot, token))
+    return asyncio.run(run_client(bot, token, texts))
 
 
 def cmd_bot(args: argparse.Namespace) -> int:
@@ -117,8 +109,7 @@ def cmd_bot(args: argparse.Namespace) -> int:
         return 0
     settings = discord_settings()
     if settings is None:
-        return _fail("DISCORD_TOKEN is not set. " + GO_LIVE + " (Without a token, `adoptbot chat` answers in the "
-                     "terminal.)")
+        return _fail(texts("startup.no_token") + "\n" + texts("chat.go_live"))
     corpus, db = resolve_dirs(args)
     ensure_index(corpus, db, say=lambda _m: print(texts("chat.building"), file=sys.stderr, flush=True))
     return run_bot(settings, corpus, db, texts)
@@ -137,6 +128,5 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return run_bot(settings, corpus, db, texts)
     from bot.chat import ChatSession, run_chat
 
-    print(GO_LIVE, file=sys.stderr)
     session = ChatSession(answers=Answers.open(corpus, db), t=texts)
     return run_chat(session, sys.stdin, sys.stdout, sys.stderr, interactive=sys.stdin.isatty())

@@ -94,6 +94,9 @@ REPLY_FIELDS: dict[str, set[str]] = {
     "chat.prompt": set(),
     "chat.error": {"error"},
     "chat.building": set(),
+    "startup.no_token": set(),
+    "startup.bad_token": set(),
+    "startup.no_intent": set(),
 }
 
 # Slash-command descriptions: plain text (no fields), at most 100 characters each (Discord's limit).
