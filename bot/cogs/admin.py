@@ -138,8 +138,9 @@ class Admin(commands.Cog):
         return report
 
     @app_commands.command(name="reindex", description=T.cmd("reindex"))
-    @admin_only()
+    # checks run in the order applied (bottom-up): admin first, so a refused non-admin never spends the cooldown
     @app_commands.checks.dynamic_cooldown(reindex_cooldown, key=lambda i: "global")
+    @admin_only()
     async def reindex(self, interaction: discord.Interaction) -> None:
         if self.bot.answers.building:
             raise UserError(self.bot.texts("errors.busy"))

@@ -275,3 +275,15 @@ async def test_feedback_export_csv(harness):
     csv_text = cb.file_bytes[cb.files[0]].decode()
     assert csv_text.splitlines()[0].startswith("created_at,guild_id,user_id,vote,reason,question,quote_ids")
     assert ",up,,roi," in csv_text
+
+
+async def test_reindex_cooldown_is_global_and_not_spent_by_refused_users(harness):
+    harness.bot.settings.reindex_cooldown_s = 60
+    p = harness.slash("reindex")  # a non-admin: refused, and the cooldown untouched
+    assert "Only server admins" in (await harness.callback(p)).json["data"]["content"]
+    p = harness.slash("reindex", admin=True)
+    assert (await harness.callback(p)).json["type"] == 5
+    p2 = harness.slash("reindex", admin=True, user_id=4242)  # another admin: the cooldown is global
+    cb = await harness.callback(p2)
+    assert "again in" in cb.json["data"]["content"] and cb.json["data"]["flags"] & 64
+    assert len(harness.builder.calls) <= 1
