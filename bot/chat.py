@@ -98,8 +98,8 @@ class ChatSession:
 
 
 def _about_card(about: dict, t: Texts) -> Card:
-    fields = {k: about.get(k, "?") for k in ("posts", "comments", "practitioners", "first_date", "last_date",
-                                              "built_at", "model")}
+    keys = ("posts", "comments", "practitioners", "first_date", "last_date", "built_at", "model")
+    fields = {k: "?" if about.get(k) is None else about[k] for k in keys}
     return Card(title=t("browse.about_title"), description=t("browse.about", **fields))
 
 
