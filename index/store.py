@@ -197,6 +197,7 @@ def chroma_client(db_dir: Path, settings: ChromaSettings | None = None) -> Any:
     if settings.host:
         where = f"{'https' if settings.ssl else 'http'}://{settings.host}:{settings.port}"
         try:
+            _probe(where, settings.timeout_s)  # HttpClient's constructor already calls the server, with no timeout
             client = chromadb.HttpClient(host=settings.host, port=settings.port, ssl=settings.ssl,
                                          settings=_chroma_settings())
             _set_http_timeout(client, settings.timeout_s)
@@ -211,6 +212,12 @@ def chroma_client(db_dir: Path, settings: ChromaSettings | None = None) -> Any:
     except Exception as e:
         raise UserError(f"the Chroma store in {path} cannot be opened ({_short(e)}); if it is damaged, move it "
                         "away and run `adoptbot index build` (vectors come back from the embedding cache)") from None
+
+
+def _probe(base_url: str, seconds: float) -> None:
+    import httpx
+
+    httpx.get(f"{base_url}/api/v2/heartbeat", timeout=seconds).raise_for_status()
 
 
 def _set_http_timeout(client: Any, seconds: float) -> None:

@@ -1,0 +1,181 @@
+"""The store, in both modes: embedded PersistentClient and a real `chroma run` server (the chroma_mode fixture)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from index.errors import IndexBusy, IndexMissing, StoreUnavailable, UserError
+from index.store import LIVE, EmbeddingCache, LiveIndex, build_lock, chroma_client, collection_name
+from tests.conftest import ROOT, write_page
+
+
+def test_open_before_any_build_says_what_to_do(tmp_path):
+    with pytest.raises(IndexMissing, match="adoptbot index build"):
+        LiveIndex.open(tmp_path / "nothing-here")
+
+
+def test_dense_and_lexical_answer_from_the_live_generation(chroma_mode, small_corpus, tmp_path, fake_embedder):
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    assert live.manifest["model"] == fake_embedder.name and live.manifest["counts"]["chunks"] == len(live.chunks())
+    hits = live.dense(fake_embedder.embed_query("legal risk compliance policy"), 2)
+    assert len(hits) == 2 and hits[0][1] >= hits[1][1]
+    assert "Legal risk" in hits[0][0].text
+    lex = live.lexical("LinkedIn pipeline", 5)
+    assert lex and "LinkedIn" in lex[0][0].text and all(s > 0 for _, s in lex)
+    assert live.lexical("the and of", 5) == []  # stopwords only: nothing, not an error
+    assert live.lexical("zyzzyva", 5) == []
+    ids, vecs = live.vectors()
+    assert ids == [c.chunk_id for c in live.chunks()] and vecs.shape == (len(ids), fake_embedder.dim)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+    c = live.chunks()[0]
+    assert live.chunk(c.chunk_id) == c
+    rec = live.record(c.post_id, c.comment_id)
+    assert rec is not None and rec.text[c.start : c.end] == c.text
+
+
+def test_dense_never_returns_vectors_outside_the_live_generation(chroma_mode, small_corpus, tmp_path, fake_embedder):
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    q = fake_embedder.embed_query("an orphan nobody indexed")
+    # a vector a killed build left behind, identical to the query: it must not be returned
+    live.collection().upsert(ids=["orphan-1"], embeddings=[q.tolist()], documents=["an orphan nobody indexed"])
+    hits = live.dense(q, 10)
+    assert hits and all(ch.chunk_id != "orphan-1" for ch, _ in hits)
+    assert len(hits) == len(live.chunks())
+
+
+def test_refresh_picks_up_a_new_generation(chroma_mode, small_corpus, tmp_path, fake_embedder):
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    assert live.refresh() is False
+    write_page(small_corpus, "d.txt", "Crowdsourcing product ideas on Facebook worked for our bakery.")
+    build_index(small_corpus, db, embedder=fake_embedder)
+    assert live.refresh() is True
+    hits = live.dense(fake_embedder.embed_query("Crowdsourcing product ideas on Facebook bakery"), 1)
+    assert "bakery" in hits[0][0].text
+
+
+def test_reader_in_another_process_sees_vectors_added_after_it_opened(small_corpus, tmp_path, fake_embedder,
+                                                                      monkeypatch):
+    """Embedded Chroma caches its HNSW index per process: a reader must reload after another process wrote."""
+    monkeypatch.delenv("CHROMA_HOST", raising=False)
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    live.dense(fake_embedder.embed_query("social"), 1)  # loads the collection in this process
+    write_page(small_corpus, "d.txt", "Crowdsourcing product ideas on Facebook worked for our bakery.")
+    code = (
+        "import sys; from pathlib import Path; from index.build import build_index; from tests.conftest import "
+        "FakeEmbedder; build_index(Path(sys.argv[1]), Path(sys.argv[2]), embedder=FakeEmbedder())"
+    )
+    subprocess.run([sys.executable, "-c", code, str(small_corpus), str(db)], cwd=ROOT, check=True)
+    assert live.refresh()
+    hits = live.dense(fake_embedder.embed_query("Crowdsourcing product ideas on Facebook bakery"), 1)
+    assert "bakery" in hits[0][0].text
+
+
+def test_a_second_writer_gets_a_clear_busy_error(tmp_path, small_corpus, fake_embedder):
+    db = tmp_path / "db"
+    db.mkdir()
+    with build_lock(db):
+        with pytest.raises(IndexBusy, match=rf"another build is running \(pid {os.getpid()}\)"):
+            build_index(small_corpus, db, embedder=fake_embedder)
+    build_index(small_corpus, db, embedder=fake_embedder)  # released: the next build runs
+
+
+def test_readers_are_not_blocked_by_the_writer_lock(tmp_path, small_corpus, fake_embedder):
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    with build_lock(db):
+        live = LiveIndex.open(db)
+        assert live.lexical("LinkedIn", 1)
+
+
+def test_unreachable_server_is_a_store_unavailable_error(monkeypatch, tmp_path, small_corpus, fake_embedder):
+    from tests.conftest import _free_port
+
+    monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHROMA_PORT", str(_free_port()))  # nothing listens there
+    with pytest.raises(StoreUnavailable, match="cannot be reached.*unset CHROMA_HOST"):
+        chroma_client(tmp_path)
+    with pytest.raises(StoreUnavailable):
+        build_index(small_corpus, tmp_path / "db", embedder=fake_embedder)
+    assert not (tmp_path / "db" / LIVE).exists()
+
+
+def test_slow_server_times_out_with_a_clear_error(monkeypatch, tmp_path):
+    """A server that accepts connections but never answers must not hang the bot."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    try:
+        monkeypatch.setenv("CHROMA_HOST", "127.0.0.1")
+        monkeypatch.setenv("CHROMA_PORT", str(srv.getsockname()[1]))
+        monkeypatch.setenv("CHROMA_TIMEOUT_S", "0.5")
+        with pytest.raises(StoreUnavailable, match="cannot be reached"):
+            chroma_client(tmp_path)
+    finally:
+        srv.close()
+
+
+def test_damaged_data_folder_gives_one_clear_line(tmp_path, small_corpus, fake_embedder):
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    gen = (db / LIVE).read_text().strip()
+    (db / "generations" / gen / "manifest.json").write_text("{not json")
+    with pytest.raises(UserError, match="damaged.*adoptbot index build"):
+        LiveIndex.open(db)
+    (db / LIVE).write_text("999999\n")
+    with pytest.raises(UserError, match="no manifest"):
+        LiveIndex.open(db)
+    # and a build repairs it
+    report = build_index(small_corpus, db, embedder=fake_embedder)
+    assert report.swapped and any("damaged" in w for w in report.warnings)
+    assert LiveIndex.open(db).lexical("LinkedIn", 1)
+
+
+def test_data_folder_that_is_a_file(tmp_path, small_corpus, fake_embedder):
+    f = tmp_path / "db"
+    f.write_text("oops")
+    with pytest.raises(UserError, match="is a file"):
+        build_index(small_corpus, f, embedder=fake_embedder)
+    with pytest.raises(UserError, match="is a file"):
+        LiveIndex.open(f)
+
+
+def test_collections_are_named_per_folder_model_and_chunking():
+    a = collection_name("inst1", "m1", {"max_tokens": 180})
+    assert a == collection_name("inst1", "m1", {"max_tokens": 180})
+    assert len({a, collection_name("inst2", "m1", {"max_tokens": 180}), collection_name("inst1", "m2", {"max_tokens": 180}),
+                collection_name("inst1", "m1", {"max_tokens": 100})}) == 4
+
+
+def test_collection_metadata_records_model_chunking_and_cosine(chroma_mode, small_corpus, tmp_path, fake_embedder):
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    meta = live.collection().metadata
+    assert meta["model"] == fake_embedder.name and meta["hnsw:space"] == "cosine"
+    assert json.loads(meta["chunking"]) == live.manifest["chunking"]
+
+
+def test_embedding_cache_round_trip_and_damage(tmp_path):
+    c = EmbeddingCache(tmp_path / "e.sqlite")
+    v = np.arange(4, dtype=np.float32)
+    c.put_many("m", {"h1": v})
+    assert np.array_equal(c.get_many("m", ["h1", "h2"])["h1"], v) and c.get_many("other", ["h1"]) == {}
+    c.close()
+    (tmp_path / "bad.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(UserError, match="delete it"):
+        EmbeddingCache(tmp_path / "bad.sqlite")
