@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from index.chunking import chunk_record
-from index.errors import UserError
+from index.errors import StoreUnavailable, UserError
 from index.models import Chunk, Record
 from index.settings import ChromaSettings, ChunkSettings, EmbedSettings
 from index.store import (
@@ -54,6 +54,7 @@ from index.store import (
     read_live_name,
     read_manifest,
     remove_tree,
+    reset_embedded_clients,
     store_error,
     write_atomic,
 )
@@ -204,6 +205,8 @@ def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progr
 
     # 4. vectors ---------------------------------------------------------------------------------------------
     try:
+        if not (chroma or ChromaSettings()).host:
+            reset_embedded_clients()  # see vectors other processes (a killed build, the CLI) wrote since
         client = chroma_client(db_dir, chroma)
         name = collection_name(instance_id(db_dir), model, chunking)
         coll = open_collection(client, name, model, chunking, create=True)
@@ -490,9 +493,8 @@ def verify_index(db_dir: Path, corpus_dir: Path | None = None,
     try:
         got_vecs: dict[str, np.ndarray] = {}
         got_docs: dict[str, str] = {}
-        coll = live.collection()
         for part in batched(ids, 2000):
-            res = coll.get(ids=part, include=["embeddings", "documents"])
+            res = live.call(lambda coll, part=part: coll.get(ids=part, include=["embeddings", "documents"]))
             for i, v, d in zip(res["ids"], res["embeddings"], res["documents"], strict=True):
                 got_vecs[i] = np.asarray(v, dtype=np.float32)
                 got_docs[i] = d
@@ -505,6 +507,8 @@ def verify_index(db_dir: Path, corpus_dir: Path | None = None,
               + (f", {len(bad_vec)} malformed" if bad_vec else ""))
         check("texts", not wrong_text, "Chroma documents equal the chunk texts" if not wrong_text else
               f"{len(wrong_text)} Chroma documents differ from the chunk texts")
+    except StoreUnavailable:
+        raise  # a server that is down is not a damaged index: one line, exit 2
     except UserError as e:
         check("vectors", False, str(e))
     try:

@@ -26,7 +26,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -533,22 +533,25 @@ class LiveIndex:
         ids = [c.chunk_id for c in chunks]
         q = np.asarray(query_vec, dtype=np.float32).reshape(-1).tolist()
         n = min(k, len(ids))
-        for attempt in range(2):
-            try:
-                res = self.collection().query(query_embeddings=[q], ids=ids, n_results=n,
-                                              include=["distances"])
-                break
-            except Exception as e:
-                if isinstance(e, UserError):
-                    raise
-                if attempt == 0:  # another process wrote vectors this one has not loaded yet: reopen once
-                    log.info("dense query failed (%s); reopening the Chroma collection", _short(e))
-                    self._reset_collection()
-                    continue
-                raise store_error(e, self._chroma_settings) from None
+        res = self.call(lambda coll: coll.query(query_embeddings=[q], ids=ids, n_results=n, include=["distances"]))
         assert self._by_id is not None
         return [(self._by_id[i], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
                 if i in self._by_id]
+
+    def call(self, fn: Callable[[Any], Any]) -> Any:
+        """Run `fn(collection)`; once more on a fresh client if it fails (embedded Chroma caches its index per
+        process, so vectors another process wrote make a stale reader fail), then map the error to one line."""
+        for attempt in range(2):
+            try:
+                return fn(self.collection())
+            except UserError:
+                raise
+            except Exception as e:
+                if attempt == 1:
+                    raise store_error(e, self._chroma_settings) from None
+                log.info("Chroma call failed (%s); reopening the collection", _short(e))
+                self._reset_collection()
+        raise AssertionError("unreachable")
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """The generation's chunk ids (in chunks() order) and their vectors, shape (n, dim)."""
@@ -557,15 +560,10 @@ class LiveIndex:
         if not ids:
             return [], np.zeros((0, dim), dtype=np.float32)
         got: dict[str, np.ndarray] = {}
-        try:
-            for part in batched(ids, 2000):
-                res = self.collection().get(ids=part, include=["embeddings"])
-                for i, v in zip(res["ids"], res["embeddings"], strict=True):
-                    got[i] = np.asarray(v, dtype=np.float32)
-        except UserError:
-            raise
-        except Exception as e:
-            raise store_error(e, self._chroma_settings) from None
+        for part in batched(ids, 2000):
+            res = self.call(lambda coll, part=part: coll.get(ids=part, include=["embeddings"]))
+            for i, v in zip(res["ids"], res["embeddings"], strict=True):
+                got[i] = np.asarray(v, dtype=np.float32)
         missing = [i for i in ids if i not in got]
         if missing:
             raise UserError(f"{len(missing)} chunk vectors of the live index are missing from Chroma; run "
