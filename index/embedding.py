@@ -145,7 +145,7 @@ class Embedder:
         except ImportError as e:
             raise UserError(f"embedding backend {self.backend} needs a package that is not installed ({e}); "
                             "install it or set ADOPTBOT_EMBED_BACKEND=torch") from None
-        except OSError as e:
+        except (OSError, ValueError) as e:
             raise UserError(f"cannot load embedding model {self.settings.model!r}: {e}. Set ADOPTBOT_EMBED_MODEL "
                             "to a local model folder (no internet here)") from None
         log.info("embedding model loaded: %s (%s backend)", self.name, self.backend)
