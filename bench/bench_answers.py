@@ -1,6 +1,6 @@
 """Benchmarks of the answers: quality per mode and fusion method, refusal, warm latency (shipped and synthetic).
 
-    .venv/bin/python bench/bench_answers.py shipped      # scorer-style metrics per mode/fusion + latency, shipped corpus
+    .venv/bin/python bench/bench_answers.py shipped  # metrics per mode and fusion variant + latency, shipped corpus
     .venv/bin/python bench/bench_answers.py synth        # build (once) and time a 100,000-comment synthetic index
     .venv/bin/python bench/bench_answers.py all          # both, written to bench/results/answers.json
 
@@ -34,12 +34,15 @@ HELDOUT = ROOT / "bench" / "heldout_questions.jsonl"
 VARIANTS = {
     "dense": ("dense", {}),
     "bm25": ("bm25", {}),
-    "hybrid-rrf60": ("hybrid", {"fusion": "rrf", "rrf_k": 60.0}),
-    "hybrid-rrf20": ("hybrid", {"fusion": "rrf", "rrf_k": 20.0}),
-    "hybrid-rrf60-d2": ("hybrid", {"fusion": "rrf", "rrf_k": 60.0, "dense_weight": 2.0}),
-    "hybrid-ws-0.5": ("hybrid", {"fusion": "weighted", "dense_weight": 0.5, "lexical_weight": 0.5}),
-    "hybrid-ws-0.7": ("hybrid", {"fusion": "weighted", "dense_weight": 0.7, "lexical_weight": 0.3}),
-    "hybrid-ws-0.3": ("hybrid", {"fusion": "weighted", "dense_weight": 0.3, "lexical_weight": 0.7}),
+    # the default: weighted sum of dense, BM25 and stemmed coverage, each normalised by its best candidate
+    "hybrid": ("hybrid", {}),
+    "hybrid-ws-no-stem": ("hybrid", {"stem_weight": 0.0}),
+    "hybrid-ws-.4/.4/.6": ("hybrid", {"dense_weight": 0.4, "lexical_weight": 0.4, "stem_weight": 0.6}),
+    "hybrid-ws-.6/.4/.4": ("hybrid", {"dense_weight": 0.6, "lexical_weight": 0.4, "stem_weight": 0.4}),
+    "hybrid-ws-cand40": ("hybrid", {"candidates": 40}),
+    "hybrid-rrf60": ("hybrid", {"fusion": "rrf", "rrf_k": 60.0, "stem_weight": 0.0}),
+    "hybrid-rrf20": ("hybrid", {"fusion": "rrf", "rrf_k": 20.0, "stem_weight": 0.0}),
+    "hybrid-rrf60-stem": ("hybrid", {"fusion": "rrf", "rrf_k": 60.0}),
 }
 
 

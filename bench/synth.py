@@ -16,7 +16,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 SEED = 20240601
-FIRST = "Ann Bob Carla Dev Eve Femi Gus Hana Ivan Jo Kai Lena Max Nia Omar Pia Raj Sara Tom Uma Vic Wen Yuri Zoe".split()
+FIRST = "Ann Bob Carla Dev Eve Femi Gus Hana Ivan Jo Kai Lena Max Nia Omar Pia Raj Sara Tom Uma Vic Wen".split()
 LAST = "Adams Brown Chen Diaz Evans Fox Garcia Hill Ito Jones Khan Lee Moore Ng Ortiz Patel Quinn Rossi Silva".split()
 AUDIENCE = ["plumbers", "restaurants", "law firms", "B2B suppliers", "hospitals", "banks", "universities",
             "charities", "airlines", "retailers", "defense contractors", "startups"]

@@ -72,11 +72,12 @@ class Answerer:
         embedder: Embedder,
         settings: RetrievalSettings | None = None,
         *,
-        fusion: str = "rrf",
+        fusion: str = "weighted",
         rrf_k: float = 60.0,
         dense_weight: float = 1.0,
         lexical_weight: float = 1.0,
-        candidates: int = 40,
+        stem_weight: float = 1.0,
+        candidates: int = 80,
         overrides_path: Path | None = None,
         max_chars: int = 360,
     ) -> None:
@@ -88,6 +89,7 @@ class Answerer:
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
         self.candidates = candidates
+        self.stem_weight = stem_weight
         self.max_chars = max_chars
         self.overrides_path = overrides_path if overrides_path is not None else paths().prompts_dir / "topics.toml"
         self._lock = threading.Lock()
@@ -133,6 +135,7 @@ class Answerer:
             self._people = people
             self._display = {k: c.most_common(1)[0][0] for k, c in display.items()}
             self._topics = None
+            self._term_cache: dict[RecKey, frozenset[str]] = {}
 
     def refresh(self) -> bool:
         """Pick up a newer generation of the index (after /reindex) without reloading the model."""
@@ -159,20 +162,32 @@ class Answerer:
             out[s] = self.idf(s) * (GENERIC_WEIGHT if (lw in GENERIC or s in GENERIC) else 1.0)
         return out
 
+    def _terms(self, key: RecKey) -> frozenset[str]:
+        """A record's content stems, memoised (bounded) because the same popular records come back often."""
+        got = self._term_cache.get(key)
+        if got is None:
+            r = self._records.get(key)
+            got = frozenset(content_terms(r.text)) if r is not None else frozenset()
+            if len(self._term_cache) > 50_000:
+                self._term_cache.clear()
+            self._term_cache[key] = got
+        return got
+
+    def coverages(self, weights: dict[str, float], keys: Sequence[RecKey]) -> dict[RecKey, float]:
+        """Share of the question's content weight each record contains (stemmed, so "tweets" meets "tweeting")."""
+        total = sum(weights.values())
+        if total <= 0:
+            return {k: 0.0 for k in keys}
+        out = {}
+        for key in keys:
+            terms = self._terms(key)
+            out[key] = sum(w for t, w in weights.items() if t in terms) / total
+        return out
+
     def coverage(self, weights: dict[str, float], keys: Sequence[RecKey]) -> float:
         """Best share of the question's content weight that one candidate record contains: lexical evidence
         that the corpus speaks about what was asked, not just about the same general subject."""
-        total = sum(weights.values())
-        if total <= 0:
-            return 0.0
-        best = 0.0
-        for key in keys:
-            r = self._records.get(key)
-            if r is None:
-                continue
-            terms = set(content_terms(r.text))
-            best = max(best, sum(w for t, w in weights.items() if t in terms) / total)
-        return best
+        return max(self.coverages(weights, keys).values(), default=0.0)
 
     def decide(self, top_cos: float, coverage: float) -> bool:
         """On-topic or not: a confident semantic match, or a middling one backed by shared specific words."""
@@ -182,7 +197,8 @@ class Answerer:
 
     # -- ranking ---------------------------------------------------------------------------------------------
     def _rank(
-        self, dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], mode: str
+        self, dense: list[tuple[Chunk, float]], lexical: list[tuple[Chunk, float]], mode: str,
+        weights: dict[str, float] | None = None,
     ) -> list[_Candidate]:
         dchunk: dict[RecKey, Chunk] = {}
         for c, _ in dense:
@@ -196,13 +212,18 @@ class Answerer:
             fused = sorted(dscore.items(), key=lambda kv: -kv[1])
         elif mode == "bm25":
             fused = sorted(((k, s) for k, s in lscore.items() if s > 0), key=lambda kv: -kv[1])
-        elif self.fusion == "rrf":
-            dorder = sorted(dscore, key=lambda k: -dscore[k])
-            lorder = sorted((k for k in lscore if lscore[k] > 0), key=lambda k: -lscore[k])
-            fused = rrf([dorder, lorder], k=self.rrf_k, weights=[self.dense_weight, self.lexical_weight])
         else:
-            fused = weighted_sum([dscore, {k: s for k, s in lscore.items() if s > 0}],
-                                 [self.dense_weight, self.lexical_weight], floors=[0.0, 0.0])
+            lists = [dscore, {k: s for k, s in lscore.items() if s > 0}]
+            ws = [self.dense_weight, self.lexical_weight]
+            if self.stem_weight > 0 and weights:
+                cov = self.coverages(weights, list(dict.fromkeys([*dscore, *lscore])))
+                lists.append({k: v for k, v in cov.items() if v > 0})
+                ws.append(self.stem_weight)
+            if self.fusion == "rrf":
+                orders = [sorted(sc, key=lambda k, sc=sc: -sc[k]) for sc in lists]
+                fused = rrf(orders, k=self.rrf_k, weights=ws)
+            else:
+                fused = weighted_sum(lists, ws, floors=[0.0] * len(lists))
         return [_Candidate(k, s, dchunk.get(k) or lchunk[k]) for k, s in fused]
 
     def _diversify(self, ranked: list[_Candidate], k: int, pages: int) -> list[_Candidate]:
@@ -276,7 +297,7 @@ class Answerer:
         log.debug("ask q=%r top_cos=%.3f coverage=%.2f answered=%s", question[:80], top_cos, cov, answered)
         quotes: list[Quote] = []
         if answered:
-            ranked = self._rank(dense, lexical, mode)
+            ranked = self._rank(dense, lexical, mode, weights)
             pages = offset // k + 1 + (1 if offset % k else 0)
             chosen = self._diversify(ranked, k, pages)[offset: offset + k]
             for c in chosen:
