@@ -136,10 +136,7 @@ class Embedder:
 
         kwargs: dict[str, Any] = {"device": self.settings.device}
         if self.backend in ("onnx", "onnx-int8"):
-            from index.onnx_export import ensure_onnx
-
-            file_name = ensure_onnx(self._path, quantized=self.backend == "onnx-int8")
-            kwargs.update(backend="onnx", model_kwargs={"file_name": file_name})
+            return OnnxModel(self._path, quantized=self.backend == "onnx-int8")
         try:
             model = SentenceTransformer(self._path, **kwargs)
         except ImportError as e:
@@ -168,6 +165,92 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         """One query vector, shape (dim,)."""
         return self.embed([text])[0]
+
+
+def onnx_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "adoptbot" / "onnx"
+
+
+def export_onnx(model_path: str, quantized: bool) -> Path:
+    """Export the transformer to ONNX once (offline, from the local weights; int8 by dynamic quantization).
+
+    Why not sentence-transformers' own ONNX backend: it needs `optimum`, whose current release pins
+    transformers<5 and would downgrade the stack; torch.onnx + onnxruntime run the same graph.
+    """
+    out = onnx_cache_dir() / f"{Path(model_path).name}-{_model_fingerprint(model_path)}"
+    fp32, int8 = out / "model.onnx", out / "model_int8.onnx"
+    target = int8 if quantized else fp32
+    if target.is_file():
+        return target
+    out.mkdir(parents=True, exist_ok=True)
+    if not fp32.is_file():
+        import torch
+        from transformers import AutoModel
+
+        model = AutoModel.from_pretrained(model_path).eval()
+
+        class _Wrap(torch.nn.Module):
+            def __init__(self, m: Any) -> None:
+                super().__init__()
+                self.m = m
+
+            def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+                return self.m(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+        ids = torch.ones(1, 8, dtype=torch.long)
+        axes = {0: "batch", 1: "seq"}
+        tmp = out / f".model.{os.getpid()}.onnx"
+        torch.onnx.export(_Wrap(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
+                          input_names=["input_ids", "attention_mask", "token_type_ids"],
+                          output_names=["last_hidden_state"],
+                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                                        "last_hidden_state": axes},
+                          opset_version=17, dynamo=False)
+        os.replace(tmp, fp32)
+    if quantized and not int8.is_file():
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp = out / f".model_int8.{os.getpid()}.onnx"
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8)
+        os.replace(tmp, int8)
+    return target
+
+
+class OnnxModel:
+    """The subset of SentenceTransformer that Embedder uses, on onnxruntime: tokenize, run, mean-pool."""
+
+    def __init__(self, model_path: str, quantized: bool = False, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.max_seq_length = _max_seq_length(model_path)
+        self.tok = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
+        self.tok.enable_truncation(self.max_seq_length)
+        self.tok.enable_padding(pad_id=0, pad_token="[PAD]")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.log_severity_level = 3
+        path = export_onnx(model_path, quantized)
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._dim = int(json.loads((Path(model_path) / "config.json").read_text())["hidden_size"])
+
+    def get_embedding_dimension(self) -> int:
+        return self._dim
+
+    def encode(self, texts: list[str], batch_size: int = 64, **_: Any) -> np.ndarray:
+        out = []
+        for i in range(0, len(texts), batch_size):
+            enc = self.tok.encode_batch(texts[i : i + batch_size])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            hidden = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                             "token_type_ids": np.zeros_like(ids)})[0]
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+        return np.concatenate(out).astype(np.float32)
 
 
 _CACHE: dict[tuple, Embedder] = {}

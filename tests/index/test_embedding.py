@@ -74,3 +74,14 @@ def test_a_missing_model_is_a_clear_error(tmp_path):
 
     with pytest.raises(UserError, match="cannot load embedding model"):
         Embedder(EmbedSettings(model=str(tmp_path)))
+
+
+@pytest.mark.integration
+def test_onnx_backend_matches_torch(real_embedder):
+    """The optional ONNX backend (exported offline from the packaged weights) computes the same vectors."""
+    from index.embedding import Embedder
+
+    onnx = Embedder(EmbedSettings(backend="onnx"))
+    texts = ["Social media helps B2B firms.", "Legal risk and compliance in banks that tweet. " * 30]
+    assert onnx.name == real_embedder.name
+    assert np.abs(onnx.embed(texts) - real_embedder.embed(texts)).max() < 1e-4
