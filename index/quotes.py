@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 ELLIPSIS = "…"
 GAP = f" {ELLIPSIS} "
@@ -43,6 +44,7 @@ _ABBREV = frozenset(
 )
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A deliberately small stemmer: folds plurals and common suffixes so "tweets"/"tweeting" meet "tweet"."""
     w = word.lower().replace("’", "'")

@@ -72,25 +72,29 @@ class Answerer:
         embedder: Embedder,
         settings: RetrievalSettings | None = None,
         *,
-        fusion: str = "weighted",
+        fusion: str | None = None,
         rrf_k: float = 60.0,
         dense_weight: float = 1.0,
         lexical_weight: float = 1.0,
         stem_weight: float = 1.0,
-        candidates: int = 80,
+        candidates: int | None = None,
         overrides_path: Path | None = None,
-        max_chars: int = 360,
+        max_chars: int | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings or RetrievalSettings()
-        self.fusion = fusion
+        self.fusion = fusion or self.settings.fusion
+        if self.fusion not in ("weighted", "rrf"):
+            from index.errors import UserError
+
+            raise UserError(f"unknown fusion {self.fusion!r} (ADOPTBOT_RETRIEVAL_FUSION): use weighted or rrf")
         self.rrf_k = rrf_k
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
-        self.candidates = candidates
         self.stem_weight = stem_weight
-        self.max_chars = max_chars
+        self.candidates = candidates or self.settings.candidates
+        self.max_chars = max_chars or self.settings.max_quote_chars
         self.overrides_path = overrides_path if overrides_path is not None else paths().prompts_dir / "topics.toml"
         self._lock = threading.Lock()
         self._topics: list[Topic] | None = None
@@ -102,8 +106,16 @@ class Answerer:
         from index.embedding import get_embedder
         from index.store import LiveIndex
 
+        settings = settings or RetrievalSettings()
         index = LiveIndex.open(Path(db_dir))
-        return cls(index, get_embedder(), settings, **kw)
+        embedder = get_embedder()
+        if settings.query_threads > 0:
+            # One query is a tiny matmul chain: on shared cores, torch's spinning worker threads cost 5-10x
+            # (measured 73 ms vs 13 ms median under load); process-wide, so a build in this process runs on one too.
+            import torch
+
+            torch.set_num_threads(settings.query_threads)
+        return cls(index, embedder, settings, **kw)
 
     # -- state derived from the live snapshot ---------------------------------------------------------------
     def _load_state(self) -> None:
