@@ -533,8 +533,15 @@ class LiveIndex:
         ids = [c.chunk_id for c in chunks]
         q = np.asarray(query_vec, dtype=np.float32).reshape(-1).tolist()
         n = min(k, len(ids))
-        res = self.call(lambda coll: coll.query(query_embeddings=[q], ids=ids, n_results=n, include=["distances"]))
         assert self._by_id is not None
+        # Unfiltered first: an `ids` filter over a large generation costs ~60 ms per query (100k chunks) against
+        # ~2 ms without; it is needed only when the collection also holds chunks of another generation.
+        res = self.call(lambda coll: coll.query(query_embeddings=[q], n_results=n, include=["distances"]))
+        out = [(self._by_id[i], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
+               if i in self._by_id]
+        if len(out) >= n:
+            return out
+        res = self.call(lambda coll: coll.query(query_embeddings=[q], ids=ids, n_results=n, include=["distances"]))
         return [(self._by_id[i], 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)
                 if i in self._by_id]
 
