@@ -94,7 +94,7 @@ def build(corpus: Path, db: Path, embedder=None) -> dict:
 def latency(answerer, questions: list[str], mode: str = "hybrid", rounds: int = 1) -> dict:
     for q in questions[:3]:
         answerer.ask(q, mode=mode)  # warm: BM25 loaded, Chroma opened, model caches hot
-    totals, parts = [], {"embed": [], "search": [], "quotes": []}
+    totals, parts = [], {"embed": [], "dense": [], "lexical": [], "quotes": []}
     for _ in range(rounds):
         for q in questions:
             a = answerer.ask(q, mode=mode)
