@@ -287,3 +287,92 @@ def test_missing_record_is_never_quoted(tmp_path):
     idx._recs = [r for r in RECORDS if r.comment_id != "d1"]  # the chunk survives, its record does not
     a = Answerer(idx, emb, overrides_path=Path(tmp_path / "x.toml")).ask("customer service tool airlines banks")
     assert all(q.comment_id != "d1" for q in a.quotes)
+
+
+# --- integration: the real model, the real Chroma + BM25 index of the shipped corpus ------------------------------
+
+HELDOUT = Path(__file__).resolve().parents[2] / "bench" / "heldout_questions.jsonl"
+
+
+@pytest.fixture(scope="session")
+def shipped_db(tmp_path_factory, real_embedder):
+    from index.build import build_index
+    from tests.conftest import SHIPPED_CORPUS
+
+    db = tmp_path_factory.mktemp("answers-db")
+    build_index(SHIPPED_CORPUS, db, embedder=real_embedder)
+    return db
+
+
+@pytest.fixture(scope="session")
+def real_answerer(shipped_db, real_embedder):
+    from index.store import LiveIndex
+
+    return Answerer(LiveIndex.open(shipped_db), real_embedder)
+
+
+def _heldout(on_topic):
+    rows = [json.loads(x) for x in HELDOUT.read_text().splitlines() if x.strip()]
+    return [r["question"] for r in rows if r["on_topic"] is on_topic]
+
+
+@pytest.mark.integration
+def test_real_on_topic_questions_get_verbatim_attributed_diverse_quotes(real_answerer):
+    idx = real_answerer.index
+    for question in _heldout(True):
+        a = real_answerer.ask(question, k=5)
+        assert a.answered and len(a.quotes) == 5, question
+        assert len({(q.post_id, q.comment_id) for q in a.quotes}) == 5
+        people = [name_key(q.author) for q in a.quotes if q.author]
+        assert all(people.count(p) <= 2 for p in people), question
+        for q in a.quotes:
+            r = idx.record(q.post_id, q.comment_id)
+            assert r is not None and is_verbatim(q.text, r.text), q.text
+            assert all(p.strip() in r.text for p in q.text.split(ELLIPSIS) if p.strip())
+            assert (q.author, q.date, q.kind) == (r.author, r.date, r.kind)
+            assert len(q.text) <= 370
+
+
+@pytest.mark.integration
+def test_real_off_topic_questions_are_refused(real_answerer):
+    for question in _heldout(False):
+        for mode in ("hybrid", "bm25"):
+            a = real_answerer.ask(question, mode=mode)
+            assert not a.answered and not a.quotes, (mode, question)
+
+
+@pytest.mark.integration
+def test_real_topics_were_derived_at_build_and_list_quotes(real_answerer):
+    assert (real_answerer.index.generation_dir / "topics.json").exists()
+    topics = real_answerer.topics()
+    derived = [t for t in topics if t.query is None]
+    assert len(derived) >= 2 and all(t.size >= 3 and t.words for t in derived)
+    a = real_answerer.topic(derived[0].name, k=5)
+    assert a.answered and len(a.quotes) == 5
+    members = {(p, c) for p, c, _ in derived[0].members}
+    assert all((q.post_id, q.comment_id) in members for q in a.quotes)
+
+
+@pytest.mark.integration
+def test_real_author_lookup_spans_posts(real_answerer):
+    name, n = real_answerer.authors()[0]
+    a = real_answerer.author(name)
+    assert len(a.quotes) == n and all(name_key(q.author) == name_key(name) for q in a.quotes)
+    dates = [q.date or "" for q in a.quotes]
+    assert dates == sorted(dates)
+
+
+@pytest.mark.integration
+def test_cli_batch_contract_with_the_real_index(shipped_db):
+    import subprocess
+    import sys
+
+    qs = "Does Twitter help with customer service?\nHow do I bake sourdough bread?\nIs blogging worth it for B2B?\n"
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--db", str(shipped_db), "--json", "-k", "3", "-"],
+                         input=qs, capture_output=True, text=True, timeout=300, check=True)
+    rows = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [r["answered"] for r in rows] == [True, False, True]
+    assert all(len(r["quotes"]) == 3 for r in rows if r["answered"])
+    q = rows[0]["quotes"][0]
+    assert set(q) >= {"text", "author", "date", "post_id", "post_title", "comment_id", "kind", "score"}
+    assert set(rows[0]["timings_ms"]) >= {"embed", "search", "total"}
