@@ -285,7 +285,8 @@ def test_readme_setup_commands_are_the_ones_ci_runs():
     assert main.group(1) == "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/adoptbot serve"
     assert test.group(1) == "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' && .venv/bin/pytest"
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "<!-- test-command -->" in ci and 'bash -c "$cmd"' in ci
+    assert "readme_cmd test-command" in ci and 'bash -c "$cmd"' in ci
+    assert "readme_cmd main-command" in ci and 'bash -c "$main"' in ci
 
 
 # --- the token ----------------------------------------------------------------------------------------------------
