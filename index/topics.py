@@ -117,18 +117,41 @@ def kmeans(
     return np.argmax(x @ centres.T, axis=1), centres
 
 
-def _name_clusters(texts: Sequence[str], labels: np.ndarray, k: int, n_words: int = 3) -> list[list[str]]:
-    """Each cluster's distinctive words: class-based TF-IDF, counting a word once per record and requiring it in
-    at least two of the cluster's records (so one chatty comment cannot name a topic)."""
+# Words that say nothing about what a cluster is about: blog-conversation filler that only looks distinctive
+# because one thread's commenters happen to use it more.
+NAMING_STOP = frozenset(
+    """post posts blog comment comments thank thanks great agree agreed point points time times see example simply
+    continue read reading write wrote written article question questions answer answers actually really maybe
+    probably sure right wrong true fact idea ideas part first last next still little big long different same
+    another etc via http https www com org html said says saying talk talking love like feel felt hope glad
+    today year years day days month week always back around come comes coming take takes taking look looking
+    give given keep kept call called put seem seems seemed tell told mean means meant try trying tried however
+    start started happen happens happened figure hit thing things lot whole least less without within across
+    though although whether rather quite enough either neither instead already yet anyway else ever every
+    hey yes yeah wow okay nice cool interesting important good bad better best great""".split()
+)
+
+
+def _name_clusters(
+    texts: Sequence[str], labels: np.ndarray, k: int, n_words: int = 3, exclude: frozenset[str] = frozenset()
+) -> list[list[str]]:
+    """Each cluster's distinctive words: class-based TF-IDF, counting a word once per record and preferring words
+    in at least two of the cluster's records (so one chatty comment cannot name a topic). People's names
+    (`exclude`) and conversational filler never name a topic."""
     surface: dict[str, Counter[str]] = {}
     per_cluster: list[Counter[str]] = [Counter() for _ in range(k)]
     overall: Counter[str] = Counter()
     for text, lab in zip(texts, labels, strict=True):
         terms = set()
         for w in re.findall(r"[A-Za-z][A-Za-z'’\-]+", text):
+            lw = w.lower()
+            if len(lw) < 3 or lw in NAMING_STOP or lw in exclude:
+                continue
             for t in content_terms(w, drop_generic=True):
+                if t in NAMING_STOP or t in exclude:
+                    continue
                 terms.add(t)
-                surface.setdefault(t, Counter())[w.lower()] += 1
+                surface.setdefault(t, Counter())[lw] += 1
         per_cluster[lab].update(terms)
         overall.update(terms)
     n_docs = len(texts)
@@ -137,13 +160,11 @@ def _name_clusters(texts: Sequence[str], labels: np.ndarray, k: int, n_words: in
         size = max(1, int((labels == j).sum()))
         scored = []
         for t, c in per_cluster[j].items():
-            if c < 2 and size > 2:
-                continue
             tf = c / size
             idf = math.log(1 + n_docs / overall[t])
-            scored.append((tf * idf, t))
-        scored.sort(key=lambda p: (-p[0], p[1]))
-        names.append([surface[t].most_common(1)[0][0] for _, t in scored[:n_words]])
+            scored.append((c >= 2 or size <= 2, tf * idf, t))
+        scored.sort(key=lambda p: (not p[0], -p[1], p[2]))
+        names.append([surface[t].most_common(1)[0][0] for _, _, t in scored[:n_words]])
     return names
 
 
@@ -183,7 +204,8 @@ def derive_topics(
         k = len(ids)
         centres = np.stack([x[labels == j].sum(axis=0) for j in range(k)])
         centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-        names = _name_clusters([r.text for r in recs], labels, k)
+        people = frozenset(w.lower() for r in records if r.author for w in re.findall(r"[A-Za-z]+", r.author))
+        names = _name_clusters([r.text for r in recs], labels, k, exclude=people)
         used: set[str] = set()
         for j in range(k):
             m = np.flatnonzero(labels == j)

@@ -23,9 +23,10 @@ THEMES = {
 @pytest.fixture
 def themed():
     recs = []
-    for t, texts in THEMES.items():
+    for ti, (t, texts) in enumerate(THEMES.items()):
         for i, text in enumerate(texts):
-            recs.append(rec("p1" if i % 2 else "p2", f"{t}{i}", f"{t.title()} Person {i % 3}", text))
+            author = f"{['Ann', 'Bob', 'Cy'][i % 3]} {['Xu', 'Yo', 'Zed'][ti]}"
+            recs.append(rec("p1" if i % 2 else "p2", f"{t}{i}", author, text))
     emb = FakeEmbedder()
     return recs, FakeIndex(recs, emb), emb
 
@@ -57,6 +58,19 @@ def test_derive_topics_clusters_names_and_writes_the_file(themed, tmp_path):
     assert [(t.key, t.size, t.words) for t in again] == [(t.key, t.size, t.words) for t in topics]
     assert again[0].members == topics[0].members
     assert load_topics(tmp_path / "missing") is None
+
+
+def test_people_and_filler_never_name_a_topic(tmp_path):
+    texts = ["Thanks Zelda, great post about podcasts.", "Zelda, podcasts work great, thanks.",
+             "Podcasts and Zelda: great point, thanks.", "Invoices and accounting software matter.",
+             "Accounting software handles invoices.", "Invoices need accounting software."]
+    recs = [rec("p", str(i), "Zelda Quill" if i == 0 else f"W{i}", t) for i, t in enumerate(texts)]
+    emb = FakeEmbedder()
+    idx = FakeIndex(recs, emb)
+    topics = derive_topics(recs, idx.chunks(), idx.vectors(), k=2, min_size=2)
+    words = {w for t in topics for w in t.words}
+    assert "podcasts" in words and "accounting" in words
+    assert not {"zelda", "thanks", "great", "post", "point"} & words
 
 
 def test_tiny_clusters_fold_into_neighbours(themed):
