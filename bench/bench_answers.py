@@ -113,7 +113,7 @@ def shipped(args: argparse.Namespace) -> dict:
 
     from index.corpus import parse_file
     from index.embedding import get_embedder
-    from index.retrieval import Answerer
+    from index.retrieval import Answerer, limit_query_threads
     from index.store import LiveIndex
 
     work = Path(tempfile.mkdtemp(prefix="bench-answers-"))
@@ -128,6 +128,7 @@ def shipped(args: argparse.Namespace) -> dict:
         held = load_jsonl(HELDOUT)
         index = LiveIndex.open(db)
         emb = get_embedder()
+        limit_query_threads()  # as Answerer.open does in the CLI and the bot
         out: dict = {"build": info, "questions": len(dev), "heldout": len(held), "variants": {}}
         for name, (mode, kw) in VARIANTS.items():
             ans = Answerer(index, emb, **kw)

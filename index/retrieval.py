@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from index.fusion import best_per_key, rrf, weighted_sum
 from index.models import Answer, Chunk, Quote, Record
 from index.quotes import GENERIC, STOPWORDS, content_terms, cut_quote, stem
@@ -109,12 +107,7 @@ class Answerer:
         settings = settings or RetrievalSettings()
         index = LiveIndex.open(Path(db_dir))
         embedder = get_embedder()
-        if settings.query_threads > 0:
-            # One query is a tiny matmul chain: on shared cores, torch's spinning worker threads cost 5-10x
-            # (measured 73 ms vs 13 ms median under load); process-wide, so a build in this process runs on one too.
-            import torch
-
-            torch.set_num_threads(settings.query_threads)
+        limit_query_threads(settings)
         answerer = cls(index, embedder, settings, **kw)
         answerer.warm()
         return answerer
@@ -445,7 +438,12 @@ class Answerer:
         return self._records.get((post_id, comment_id))
 
 
-def centroid(vectors: np.ndarray) -> np.ndarray:
-    """Mean direction of a set of unit vectors (the corpus' "subject"), itself unit length."""
-    c = np.asarray(vectors, dtype=np.float32).mean(axis=0)
-    return c / (np.linalg.norm(c) or 1.0)
+def limit_query_threads(settings: RetrievalSettings | None = None) -> None:
+    """One query is a tiny matmul chain: on shared cores torch's spinning worker threads cost 5-10x (measured 73 ms
+    vs 13 ms median under load). Process-wide, so a build in the same process also runs on that many threads."""
+    n = (settings or RetrievalSettings()).query_threads
+    if n > 0:
+        import torch
+
+        torch.set_num_threads(n)
+
