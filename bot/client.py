@@ -7,12 +7,16 @@ is set, else globally only when their JSON changed (a global sync on every start
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -23,10 +27,11 @@ from bot.replies import DYNAMIC_ITEMS
 from bot.service import Answers
 from bot.state import BotState
 from bot.texts import Texts
-from index.errors import IndexBusy, UserError
+from index.errors import IndexBusy, StoreUnavailable, UserError
 from index.settings import DiscordSettings
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 EXTENSIONS = ("bot.cogs.core", "bot.cogs.ask", "bot.cogs.browse", "bot.cogs.admin")
 SYNC_HASH_FILE = "commands.sha256"
@@ -69,6 +74,14 @@ class AdoptBot(commands.AutoShardedBot):
         self.heartbeat_enabled = heartbeat
         self.progress_every_s = progress_every_s
         self._cooldowns: dict[int, app_commands.Cooldown] = {}
+        # Quick work that must finish before an acknowledgement (autocomplete, checking a typed name, saving an
+        # upload) gets its own threads: in the default executor it would queue behind questions, which wait on
+        # the embedder while a reindex embeds, and miss Discord's 3 s.
+        self._lookups = ThreadPoolExecutor(max_workers=2, thread_name_prefix="adoptbot-lookup")
+
+    async def lookup(self, fn: Callable[..., R], *args: Any) -> R:
+        """Run a quick blocking call off the event loop, never queued behind questions or a reindex."""
+        return await asyncio.get_running_loop().run_in_executor(self._lookups, functools.partial(fn, *args))
 
     async def setup_hook(self) -> None:
         for ext in EXTENSIONS:
@@ -140,6 +153,8 @@ class AdoptBot(commands.AutoShardedBot):
             return t("errors.guild_only")
         if isinstance(error, IndexBusy):
             return t("errors.busy")
+        if isinstance(error, StoreUnavailable):  # a Chroma server down or hung: the operator's details stay in the log
+            return t("errors.unavailable")
         if isinstance(error, UserError):
             return t("errors.user", message=str(error))
         if isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
@@ -156,10 +171,12 @@ class AdoptBot(commands.AutoShardedBot):
         """Answer ephemerally (even after a public defer) and log the cause, never a token."""
         where = interaction.command.qualified_name if interaction.command else (interaction.data or {}).get(
             "custom_id", "?")
-        if self.is_expected(error):
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(cause, StoreUnavailable):
+            log.warning("%s: %s", where, cause)
+        elif self.is_expected(error):
             log.info("refused %s for user %s: %s", where, interaction.user.id, type(error).__name__)
         else:
-            cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
             log.error("error in %s (user %s, guild %s)", where, interaction.user.id, interaction.guild_id,
                       exc_info=(type(cause), cause, cause.__traceback__))
         text = self.error_text(error)
@@ -179,6 +196,7 @@ class AdoptBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         await super().close()
+        self._lookups.shutdown(wait=False, cancel_futures=True)
         if self.answers is not None:
             self.answers.close()
         if self.state is not None:

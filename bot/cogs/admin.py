@@ -88,7 +88,7 @@ class ConfirmView(discord.ui.View):
     async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
         t = self.cog.bot.texts
-        saved = await asyncio.to_thread(self.cog.save_upload, self.data, self.name, self.meta)
+        saved = await self.cog.bot.lookup(self.cog.save_upload, self.data, self.name, self.meta)
         if saved is None:
             await interaction.response.edit_message(content=t("admin.exists", file=self.name), embed=None, view=None)
             return
@@ -277,7 +277,7 @@ class Admin(commands.Cog):
                                current: str) -> list[app_commands.Choice[str]]:
         if not _may_admin(interaction):
             return []
-        files = await asyncio.to_thread(self.bot.answers.corpus_files)
+        files = await self.bot.lookup(self.bot.answers.corpus_files)
         c = current.lower()
         return [app_commands.Choice(name=choice_name(f), value=f[:100]) for f in files
                 if c in f.lower() and len(f) <= 100][:CHOICES_MAX]
@@ -309,7 +309,7 @@ class Admin(commands.Cog):
     @feedback.command(name="export", description=T.cmd("feedback", "export"))
     @admin_check
     async def feedback_export(self, interaction: discord.Interaction) -> None:
-        text, n = await asyncio.to_thread(self.bot.state.feedback_csv, interaction.guild_id)
+        text, n = await self.bot.lookup(self.bot.state.feedback_csv, interaction.guild_id)
         t = self.bot.texts
         if n == 0:
             await interaction.response.send_message(t("feedback.export_empty"), ephemeral=True)

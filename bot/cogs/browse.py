@@ -39,7 +39,7 @@ class Browse(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     @question_cooldown()
     async def topic(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
-        topics = await asyncio.to_thread(self.bot.answers.topics)
+        topics = await self.bot.lookup(self.bot.answers.topics)
         found = self.bot.answers.find_topic(name)
         if found is None:  # typed by hand, not picked: checked, never trusted
             raise UserError(self.bot.texts("browse.unknown_topic", name=clip(name, 100),
@@ -50,7 +50,7 @@ class Browse(commands.Cog):
 
     @topic.autocomplete("name")
     async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        topics = await asyncio.to_thread(self.bot.answers.topics)
+        topics = await self.bot.lookup(self.bot.answers.topics)
         out = [app_commands.Choice(name=choice_name(f"{t.name} ({t.size})"), value=str(t.key)[:CHOICE_NAME_MAX])
                for t in topics if _matches(current, t.name, str(t.key))]
         return out[:CHOICES_MAX]
@@ -61,7 +61,7 @@ class Browse(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     @question_cooldown()
     async def author(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
-        people = await asyncio.to_thread(self.bot.answers.authors)
+        people = await self.bot.lookup(self.bot.answers.authors)
         who = self.bot.answers.find_author(name)
         if who is None:
             raise UserError(self.bot.texts("browse.unknown_author", name=clip(name, 100),
@@ -72,7 +72,7 @@ class Browse(commands.Cog):
 
     @author.autocomplete("name")
     async def author_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        people = await asyncio.to_thread(self.bot.answers.authors)
+        people = await self.bot.lookup(self.bot.answers.authors)
         out = [app_commands.Choice(name=choice_name(f"{p} ({n})"), value=p[:CHOICE_NAME_MAX])
                for p, n in people if _matches(current, p)]
         return out[:CHOICES_MAX]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING
 
@@ -39,7 +39,7 @@ class Core(commands.Cog):
             "latency_ms": None if latency != latency else round(latency * 1000, 1),  # NaN before connecting
         }
         try:
-            await asyncio.to_thread(write_heartbeat, self.path, **info)
+            await self.bot.lookup(functools.partial(write_heartbeat, self.path, **info))
         except OSError as e:
             log.warning("cannot write the heartbeat %s: %s", self.path, e)
 
