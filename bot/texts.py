@@ -66,6 +66,7 @@ REPLY_FIELDS: dict[str, set[str]] = {
     "errors.not_admin": set(),
     "errors.guild_only": set(),
     "errors.busy": set(),
+    "errors.unavailable": set(),
     "errors.unexpected": set(),
     "errors.user": {"message"},
     "errors.not_yours": set(),

@@ -85,10 +85,13 @@ class Ask(commands.Cog):
             if view is not None:
                 kw["view"] = view
             await target.send(**kw)
-        except Exception:
-            log.exception("answering a message in channel %s failed", ch.id)
+        except Exception as e:
+            if self.bot.is_expected(e):
+                log.warning("answering a message in channel %s: %s", ch.id, e)
+            else:
+                log.exception("answering a message in channel %s failed", ch.id)
             try:
-                await target.send(self.bot.texts("errors.unexpected"))
+                await target.send(self.bot.error_text(e))
             except discord.HTTPException:
                 pass
 
