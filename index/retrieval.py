@@ -37,9 +37,9 @@ RecKey = tuple[str, "str | None"]
 # Refusal thresholds on the best dense cosine, calibrated on dev + held-out questions (docs/retrieval.md):
 # above ACCEPT_COS a question is on-topic whatever its words; between REJECT_COS and ACCEPT_COS it must also
 # share specific (non-generic) content words with one retrieved record; below REJECT_COS it is refused.
-ACCEPT_COS = 0.50
+ACCEPT_COS = 0.45
 REJECT_COS = 0.28
-MIN_COVERAGE = 0.30
+MIN_COVERAGE = 0.25
 GENERIC_WEIGHT = 0.25  # share of its idf a corpus-generic word ("social", "media", "business") keeps
 
 
