@@ -289,6 +289,38 @@ def test_readme_setup_commands_are_the_ones_ci_runs():
     assert "readme_cmd main-command" in ci and 'bash -c "$main"' in ci
 
 
+
+def bench_rows(r: dict) -> list[str]:
+    """The README's benchmark rows, from bench/results/answers.json."""
+    sh, syn = r["shipped"], r["synthetic_100000"]
+    v = sh["variants"]
+    lat, slat = sh["latency"]["hybrid"], syn["latency"]["hybrid"]
+
+    def q(name: str) -> str:
+        return f"{v[name]['ndcg@5']} / {v[name]['success@5']}"
+
+    return [
+        f"| nDCG@5 / success@5, hybrid (the default) | {q('hybrid')} | — |",
+        f"| nDCG@5 / success@5, dense only | {q('dense')} | — |",
+        f"| nDCG@5 / success@5, BM25 only | {q('bm25')} | — |",
+        "| held-out off-topic questions refused / on-topic wrongly refused (hybrid) | "
+        f"{v['hybrid']['heldout_refused_off']} / {v['hybrid']['heldout_false_abstain']} | — |",
+        f"| answer latency, hybrid, median / p90 | {lat['median_ms']} ms / {lat['p90_ms']} ms | "
+        f"{slat['median_ms']} ms / {slat['p90_ms']} ms |",
+        f"| full index build | {sh['build']['seconds']} s ({sh['build']['chunks']} chunks) | "
+        f"{syn['build']['seconds']} s ({syn['build']['chunks']} chunks) |",
+    ]
+
+
+def test_readme_benchmarks_are_the_measured_ones():
+    """The benchmark table is copied from bench/results/answers.json, never typed: a re-run must update it."""
+    results = json.loads((ROOT / "bench" / "results" / "answers.json").read_text())
+    table = re.search(r"<!-- bench-table[^>]*-->\n(.*?)<!-- /bench-table -->", readme_section("Benchmarks"), re.S)
+    assert table, "README's Benchmarks section has no bench-table markers"
+    rows = [line for line in table.group(1).splitlines() if line.startswith("|")][2:]
+    want = bench_rows(results)
+    assert rows == want, "update the README's benchmark table to:\n" + "\n".join(want)
+
 # --- the token ----------------------------------------------------------------------------------------------------
 
 
