@@ -321,6 +321,40 @@ def test_readme_benchmarks_are_the_measured_ones():
     want = bench_rows(results)
     assert rows == want, "update the README's benchmark table to:\n" + "\n".join(want)
 
+
+def test_readme_example_answer_quotes_the_corpus_verbatim():
+    """Every quoted piece of the README's example answer is in the shipped corpus word for word, and every named
+    person and post title is there too: the example cannot show text the bot could never produce."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- example-answer[^>]*-->\n(.*?)<!-- /example-answer -->", readme, re.S)
+    assert m, "README has no example answer between <!-- example-answer --> markers"
+    lines = [re.sub(r"^>\s?", "", line) for line in m.group(1).splitlines()]
+
+    def norm(t: str) -> str:
+        return " ".join(t.split())
+
+    corpus = norm(" ".join(p.read_text(encoding="utf-8") for p in (ROOT / "corpus").iterdir() if p.is_file()))
+    quotes, block = [], []
+    for line in lines + [""]:
+        if line.startswith("> "):
+            block.append(line[2:])
+        elif block:
+            quotes.append(" ".join(block))
+            block = []
+    assert len(quotes) >= 3, "the example should show several quotes"
+    for q in quotes:
+        pieces = [norm(p) for p in q.split("…") if len(norm(p)) > 3]
+        assert pieces
+        for piece in pieces:
+            assert piece in corpus, f"not verbatim in corpus/: {piece[:80]!r}"
+    attributions = re.findall(r"^— (?:\*\*([^*]+)\*\*|a commenter|the post author)[^\n]*? on \*(.+)\*$",
+                              "\n".join(lines), re.M)
+    assert len(attributions) == len(quotes), "each quote has its who / when / which post line"
+    for who, title in attributions:
+        assert title in corpus, title
+        if who:
+            assert who in corpus, who
+
 # --- the token ----------------------------------------------------------------------------------------------------
 
 
