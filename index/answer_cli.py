@@ -80,9 +80,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     batch = args.question == ["-"]
     answerer = _open(args)
     questions = (line.rstrip("\n") for line in sys.stdin) if batch else iter([" ".join(args.question)])
-    for question in questions:
-        if batch and not question.strip():
-            continue
+    for question in questions:  # a blank line still gets its (unanswered) line, so output lines pair with input
         answer = answerer.ask(question, k=k, mode=mode)
         if args.json:
             sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")

@@ -254,10 +254,11 @@ def test_cli_batch_reads_stdin_and_writes_one_json_line_per_question(answerer, m
     monkeypatch.setattr("sys.stdin", io.StringIO("Does Twitter help with customer service?\n\nHow do I bake bread?\n"))
     rc = answer_cli.cmd_ask(Namespace(question=["-"], json=True, mode="hybrid", k=3, db=None))
     lines = capsys.readouterr().out.splitlines()
-    assert rc == 0 and len(lines) == 2
-    first, second = (json.loads(x) for x in lines)
+    assert rc == 0 and len(lines) == 3  # one output line per input line, the blank one included
+    first, blank, third = (json.loads(x) for x in lines)
     assert first["answered"] and len(first["quotes"]) == 3 and set(first["timings_ms"]) >= {"embed", "total"}
-    assert second == {**second, "question": "How do I bake bread?", "answered": False, "quotes": []}
+    assert blank == {**blank, "question": "", "answered": False, "quotes": []}
+    assert third == {**third, "question": "How do I bake bread?", "answered": False, "quotes": []}
 
 
 def test_cli_text_output_and_unknown_author(answerer, monkeypatch, capsys):
