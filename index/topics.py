@@ -135,23 +135,24 @@ NAMING_STOP = frozenset(
 def _name_clusters(
     texts: Sequence[str], labels: np.ndarray, k: int, n_words: int = 3, exclude: frozenset[str] = frozenset()
 ) -> list[list[str]]:
-    """Each cluster's distinctive words: class-based TF-IDF, counting a word once per record and preferring words
-    in at least two of the cluster's records (so one chatty comment cannot name a topic). People's names
-    (`exclude`) and conversational filler never name a topic."""
+    """Each cluster's distinctive words: class-based TF-IDF (share of the cluster's records holding the word, times
+    the log of how much likelier it is there than in the whole corpus), preferring words in at least two of the
+    cluster's records (so one chatty comment cannot name a topic). People's names (`exclude`) and conversational
+    filler never name a topic."""
     surface: dict[str, Counter[str]] = {}
     per_cluster: list[Counter[str]] = [Counter() for _ in range(k)]
     overall: Counter[str] = Counter()
+    term_of: dict[str, str | None] = {}  # word -> its naming stem, or None when it cannot name a topic
     for text, lab in zip(texts, labels, strict=True):
         terms = set()
-        for w in re.findall(r"[A-Za-z][A-Za-z'’\-]+", text):
-            lw = w.lower()
-            if len(lw) < 3 or lw in NAMING_STOP or lw in exclude:
-                continue
-            for t in content_terms(w, drop_generic=True):
-                if t in NAMING_STOP or t in exclude:
-                    continue
+        for w in set(re.findall(r"[A-Za-z][A-Za-z'’\-]+", text.lower())):
+            if w not in term_of:
+                ts = [] if len(w) < 3 or w in NAMING_STOP or w in exclude else content_terms(w, drop_generic=True)
+                term_of[w] = ts[0] if ts and ts[0] not in NAMING_STOP and ts[0] not in exclude else None
+            t = term_of[w]
+            if t is not None:
                 terms.add(t)
-                surface.setdefault(t, Counter())[lw] += 1
+                surface.setdefault(t, Counter())[w] += 1
         per_cluster[lab].update(terms)
         overall.update(terms)
     n_docs = len(texts)
@@ -161,8 +162,8 @@ def _name_clusters(
         scored = []
         for t, c in per_cluster[j].items():
             tf = c / size
-            idf = math.log(1 + n_docs / overall[t])
-            scored.append((c >= 2 or size <= 2, tf * idf, t))
+            lift = tf / (overall[t] / n_docs)  # how much more common in this cluster than in the corpus
+            scored.append((c >= 2 or size <= 2, tf * math.log(1 + lift), t))
         scored.sort(key=lambda p: (not p[0], -p[1], p[2]))
         names.append([surface[t].most_common(1)[0][0] for _, _, t in scored[:n_words]])
     return names
