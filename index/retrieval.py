@@ -285,6 +285,9 @@ class Answerer:
 
     def ask(self, question: str, k: int = 5, mode: str = "hybrid", offset: int = 0) -> Answer:
         """Quotes answering the question, or answered=False when the corpus has nothing on it."""
+        return self._answer(question, k, mode, offset)
+
+    def _answer(self, question: str, k: int, mode: str, offset: int, *, force: bool = False) -> Answer:
         if mode not in MODES:
             from index.errors import UserError
 
@@ -307,7 +310,7 @@ class Answerer:
         top_cos = float(dense[0][1]) if dense else 0.0
         pool = list(dict.fromkeys([_rec_key(c) for c, _ in dense[:10]] + [_rec_key(c) for c, _ in lexical[:10]]))
         cov = self.coverage({t: w for t, w in weights.items() if t not in GENERIC}, pool)
-        answered = self.decide(top_cos, cov)
+        answered = force or self.decide(top_cos, cov)
         log.debug("ask q=%r top_cos=%.3f coverage=%.2f answered=%s", question[:80], top_cos, cov, answered)
         quotes: list[Quote] = []
         if answered:
@@ -365,10 +368,9 @@ class Answerer:
         if t is None:
             return Answer(question=f"topic: {name}", answered=False, mode="topic")
         if t.query is not None and not t.members:
-            a = self.ask(t.query, k=k)
+            # an admin's topic is answered even when the refusal gate doubts its wording: the admin vouched for it
+            a = self._answer(t.query, k, "hybrid", 0, force=True)
             a.question, a.mode = f"topic: {t.name}", "topic"
-            if not a.quotes:  # an admin's topic is answered even if the refusal gate doubts its wording
-                a.answered = False
             return a
         weights = {s: self.idf(s) for w in t.words for s in content_terms(w)}
         ranked = []

@@ -136,6 +136,11 @@ def test_answerer_topics_and_topic_lookup(themed, tmp_path):
     added = ans.topic("plumbing talk")
     assert added.answered and all("plumb" in q.comment_id for q in added.quotes[:4])
     assert ans.topic("no such topic").answered is False
+    # an admin-added topic is answered even where the refusal gate would refuse its query as a question
+    f.write_text('[[add]]\nname = "Odd"\nquery = "zzz qqq"\n')
+    assert ans.ask("zzz qqq").answered is False
+    odd = ans.topic("odd")
+    assert odd.answered and odd.quotes
     t, close = ans.find_topic("roi-metric")
     assert t is not None or close
 
