@@ -175,8 +175,10 @@ def evidence(ans, question: str, on_topic: bool) -> dict:
     w = ans.query_weights(question)
     pool = list(dict.fromkeys([(c.post_id, c.comment_id) for c, _ in dense + lexical]))
     cov = ans.coverage({t: x for t, x in w.items() if t not in GENERIC}, pool)
-    return {"q": question, "on_topic": on_topic, "top_cos": round(dense[0][1], 3) if dense else 0.0,
-            "coverage": round(cov, 2), "answered": ans.decide(dense[0][1] if dense else 0.0, cov)}
+    subject = float(qv @ ans._subject) if ans._subject is not None else None
+    top = dense[0][1] if dense else 0.0
+    return {"q": question, "on_topic": on_topic, "top_cos": round(top, 3), "coverage": round(cov, 2),
+            "subject_cos": None if subject is None else round(subject, 3), "answered": ans.decide(top, cov, subject)}
 
 
 def synth(args: argparse.Namespace) -> dict:

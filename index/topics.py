@@ -179,6 +179,9 @@ def derive_topics(
     Clusters smaller than `min_size` are folded into their nearest neighbour.
     """
     recs, x = _record_vectors(records, chunks, vectors)
+    subject = x.mean(axis=0) if len(x) else None
+    if subject is not None:
+        subject = subject / (np.linalg.norm(subject) or 1.0)
     comments = [i for i, r in enumerate(recs) if r.kind == "comment"]
     if len(comments) >= 4:
         recs = [recs[i] for i in comments]
@@ -221,20 +224,23 @@ def derive_topics(
             topics.append(Topic(key=key, name=", ".join(words), size=len(m), words=words, members=members))
         topics.sort(key=lambda t: (-t.size, t.key))
     if out_dir is not None:
-        save_topics(topics, Path(out_dir))
+        save_topics(topics, Path(out_dir), subject=subject)
     log.info("derived %d topics from %d records", len(topics), len(recs))
     return topics
 
 
-def save_topics(topics: Sequence[Topic], out_dir: Path) -> Path:
+def save_topics(topics: Sequence[Topic], out_dir: Path, *, subject: np.ndarray | None = None) -> Path:
+    """Write topics.json; `subject` (the corpus' mean record vector) rides along for the refusal gate."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / TOPICS_FILE
-    data = {
+    data: dict[str, Any] = {
         "format": FORMAT,
         "topics": [
             {**t.to_json(), "members": [list(m) for m in t.members]} for t in topics
         ],
     }
+    if subject is not None:
+        data["subject"] = [round(float(v), 6) for v in subject]
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     tmp.replace(path)
@@ -252,6 +258,15 @@ def load_topics(out_dir: Path) -> list[Topic] | None:
               members=tuple((m[0], m[1], float(m[2])) for m in t.get("members") or ()))
         for t in data.get("topics", [])
     ]
+
+
+def load_subject(out_dir: Path) -> np.ndarray | None:
+    """The corpus' subject direction saved with the topics, or None (older generation, or no topics.json)."""
+    path = Path(out_dir) / TOPICS_FILE
+    if not path.exists():
+        return None
+    v = json.loads(path.read_text(encoding="utf-8")).get("subject")
+    return np.asarray(v, dtype=np.float32) if v else None
 
 
 def load_overrides(path: Path | None) -> dict[str, Any]:

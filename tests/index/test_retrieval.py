@@ -206,6 +206,21 @@ def test_decide_combines_cosine_and_coverage(answerer):
     assert not answerer.decide(0.4, 0.0)
 
 
+def test_a_question_pointing_away_from_the_corpus_subject_is_refused(tmp_path):
+    from index.topics import load_subject, save_topics
+
+    emb = FakeEmbedder()
+    idx = FakeIndex(RECORDS, emb, generation_dir=tmp_path)
+    q = "plumbers Twitter local customers"
+    assert Answerer(idx, emb, overrides_path=tmp_path / "x.toml").ask(q).answered
+    save_topics([], tmp_path, subject=-emb.embed_query(q))  # a corpus "about" the opposite of the question
+    assert load_subject(tmp_path).shape == (emb.dim,)
+    vetoed = Answerer(idx, emb, overrides_path=tmp_path / "x.toml").ask(q)
+    assert vetoed.answered is False and vetoed.quotes == []
+    assert not Answerer(idx, emb).decide(0.99, 1.0, subject_cos=-0.01)
+    assert Answerer(idx, emb).decide(0.99, 1.0, subject_cos=0.01)
+
+
 def test_bad_mode_and_empty_question(answerer):
     with pytest.raises(UserError, match="unknown retrieval mode 'fuzzy'"):
         answerer.ask("twitter", mode="fuzzy")

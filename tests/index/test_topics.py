@@ -6,7 +6,7 @@ import pytest
 from index.errors import UserError
 from index.quotes import is_verbatim
 from index.retrieval import Answerer
-from index.topics import Topic, apply_overrides, derive_topics, kmeans, load_overrides, load_topics
+from index.topics import Topic, apply_overrides, derive_topics, kmeans, load_overrides, load_subject, load_topics
 from tests.index.test_retrieval import RECORDS, FakeEmbedder, FakeIndex, rec
 
 # three clear themes, four comments each, two posts
@@ -58,6 +58,9 @@ def test_derive_topics_clusters_names_and_writes_the_file(themed, tmp_path):
     assert [(t.key, t.size, t.words) for t in again] == [(t.key, t.size, t.words) for t in topics]
     assert again[0].members == topics[0].members
     assert load_topics(tmp_path / "missing") is None
+    subject = load_subject(tmp_path)
+    assert subject is not None and abs(float(np.linalg.norm(subject)) - 1.0) < 1e-4
+    assert load_subject(tmp_path / "missing") is None
 
 
 def test_people_and_filler_never_name_a_topic(tmp_path):
