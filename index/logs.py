@@ -39,8 +39,15 @@ class JSONFormatter(logging.Formatter):
 def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
     """Configure the root logger once; later calls only change the level."""
     global _DONE
-    level = (level or os.environ.get("ADOPTBOT_LOG_LEVEL") or "WARNING").upper()
-    fmt = (fmt or os.environ.get("ADOPTBOT_LOG_FORMAT") or "kv").lower()
+    if level is None or fmt is None:
+        from index.settings import LogSettings  # reads the environment and .env
+
+        try:
+            cfg = LogSettings()
+            level, fmt = level or cfg.level, fmt or cfg.format
+        except Exception:  # a malformed .env must not stop the CLI from reporting it
+            level, fmt = level or os.environ.get("ADOPTBOT_LOG_LEVEL", "INFO"), fmt or "kv"
+    level, fmt = level.upper(), fmt.lower()
     root = logging.getLogger()
     root.setLevel(level)
     if not _DONE:

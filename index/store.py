@@ -586,7 +586,9 @@ class LiveIndex:
         with self._lock:
             self.generation, self.manifest, self.generation_dir = fresh.generation, fresh.manifest, fresh.generation_dir
             self._chunks = self._by_id = self._records = self._by_key = self._bm25 = None
-            self._collection = None
+        # Embedded Chroma caches its HNSW index per process: a generation another process built would otherwise
+        # answer unfiltered queries from the stale in-memory index without any error.
+        self._reset_collection()
         return True
 
 
