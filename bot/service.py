@@ -7,9 +7,12 @@ live one keeps answering, then refreshes the Answerer.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +34,44 @@ def resolve_dirs(args: Any) -> tuple[Path, Path]:
     return (Path(corpus) if corpus else paths().corpus_dir, Path(db) if db else paths().data_dir)
 
 
-def _default_builder(corpus_dir: Path, db_dir: Path, **kw: Any) -> Any:
+def _default_builder(corpus_dir: Path, db_dir: Path, *, yield_to: Callable[[], bool] | None = None,
+                     **kw: Any) -> Any:
     from index.build import build_index  # noqa: I001 (index.build may not exist yet at lint time)
     from index.embedding import get_embedder
 
-    return build_index(corpus_dir, db_dir, embedder=get_embedder(), **kw)
+    return build_index(corpus_dir, db_dir, embedder=BatchByBatch(get_embedder(), yield_to=yield_to), **kw)
+
+
+class BatchByBatch:
+    """The shared embedder as a reindex sees it: a few texts per call, and questions first between calls.
+
+    Questions embed with the same model, behind the same lock. A build asking for hundreds of texts in one call held
+    that lock for the whole call: 9-11 s answers during a 300-comment reindex (bench/soak.py). Here a build embeds
+    `per_call` texts at a time and, between calls, waits (at most `max_wait_s`) while `yield_to()` says questions
+    are being answered: a question waits for one small call at most, and a reindex under load still progresses."""
+
+    def __init__(self, inner: Any, *, yield_to: Callable[[], bool] | None = None, per_call: int = 32,
+                 max_wait_s: float = 1.0) -> None:
+        self._inner = inner
+        self._yield_to = yield_to or (lambda: False)
+        self._per_call = per_call
+        self._max_wait_s = max_wait_s
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def embed(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        parts = []
+        for i in range(0, len(texts), self._per_call):
+            deadline = time.monotonic() + self._max_wait_s
+            while self._yield_to() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            parts.append(self._inner.embed(texts[i: i + self._per_call]))
+        if not parts:
+            return self._inner.embed(texts)
+        return np.concatenate(parts)
 
 
 def index_is_live(db_dir: Path) -> bool:
@@ -63,6 +99,51 @@ def ensure_index(corpus_dir: Path, db_dir: Path, say: Callable[[str], None] | No
     return True
 
 
+class ReadWriteLock:
+    """Many readers (questions) or one writer (a refresh to a new generation); a waiting writer goes first, so a
+    steady stream of questions cannot starve a reindex. Not re-entrant: take it once per call."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @property
+    def readers(self) -> int:
+        """Calls reading now (questions being answered): a reindex's embedding gives way to them."""
+        return self._readers
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
 class Answers:
     """The Answerer plus what the bot needs around it: paging, name look-ups, caches, a guarded reindex."""
 
@@ -70,10 +151,11 @@ class Answers:
         self.answerer = answerer
         self.corpus_dir = Path(corpus_dir)
         self.db_dir = Path(db_dir)
-        self._builder = builder or _default_builder
+        self._builder = builder or functools.partial(_default_builder, yield_to=lambda: self._rw.readers > 0)
         self._build_lock = threading.Lock()
         self._topics: list[Any] | None = None
         self._authors: list[tuple[str, int]] | None = None
+        self._rw = ReadWriteLock()
 
     @classmethod
     def open(cls, corpus_dir: Path, db_dir: Path) -> Answers:
@@ -92,13 +174,21 @@ class Answers:
                     log.warning("closing %s failed", type(obj).__name__, exc_info=True)
 
     # answers ---------------------------------------------------------------------------------------------------
+    # Every read holds the shared side of `_rw` and a reindex swaps in the new generation under the exclusive side:
+    # LiveIndex.refresh() drops the chunk tables a concurrent dense()/lexical() is still reading, so a question
+    # overlapping a refresh failed ("'NoneType' is not iterable") or took a chunk of the wrong generation.
     def ask(self, question: str, k: int = 5, offset: int = 0) -> Answer:
-        return self.answerer.ask(question, k=k, offset=offset)
+        with self._rw.read():
+            return self.answerer.ask(question, k=k, offset=offset)
 
     def page(self, kind: str, query: str, k: int, offset: int) -> Answer:
         """The next quotes of an earlier answer (the "More" button, the chat's `more`)."""
+        with self._rw.read():
+            return self._page(kind, query, k, offset)
+
+    def _page(self, kind: str, query: str, k: int, offset: int) -> Answer:
         if kind == "ask":
-            return self.ask(query, k=k, offset=offset)
+            return self.answerer.ask(query, k=k, offset=offset)
         if kind == "topic":
             full = self.answerer.topic(query, k=offset + k)
         elif kind == "author":
@@ -109,27 +199,35 @@ class Answers:
         return Answer(question=full.question, answered=bool(quotes), quotes=quotes, mode=full.mode)
 
     def topic(self, name: str, k: int = 10) -> Answer:
-        return self.answerer.topic(name, k=k)
+        with self._rw.read():
+            return self.answerer.topic(name, k=k)
 
     def author(self, name: str, k: int = 10) -> Answer:
-        return self.page("author", name, k, 0)
+        with self._rw.read():
+            return self._page("author", name, k, 0)
 
     def about(self) -> dict:
-        return self.answerer.about()
+        with self._rw.read():
+            return self.answerer.about()
 
     def full_text(self, post_id: str, comment_id: str | None) -> Any:
-        return self.answerer.full_text(post_id, comment_id)
+        with self._rw.read():
+            return self.answerer.full_text(post_id, comment_id)
 
     # look-ups (autocomplete and checking a value typed by hand) -------------------------------------------------
     def topics(self) -> list[Any]:
-        if self._topics is None:
-            self._topics = list(self.answerer.topics())
-        return self._topics
+        topics = self._topics  # one read: a reindex may reset the cache meanwhile
+        if topics is None:
+            with self._rw.read():
+                topics = self._topics = list(self.answerer.topics())
+        return topics
 
     def authors(self) -> list[tuple[str, int]]:
-        if self._authors is None:
-            self._authors = sorted(self.answerer.authors(), key=lambda a: (-a[1], a[0].lower()))
-        return self._authors
+        authors = self._authors
+        if authors is None:
+            with self._rw.read():
+                authors = self._authors = sorted(self.answerer.authors(), key=lambda a: (-a[1], a[0].lower()))
+        return authors
 
     def find_topic(self, value: str) -> Any | None:
         v = value.strip().lower()
@@ -159,9 +257,10 @@ class Answers:
             raise IndexBusy("a reindex is already running")
         try:
             report = self._builder(self.corpus_dir, self.db_dir, progress=progress, full=full)
-            self.answerer.refresh()
-            self._topics = None
-            self._authors = None
+            with self._rw.write():  # waits for the questions in flight; new ones wait for the swap
+                self.answerer.refresh()
+                self._topics = None
+                self._authors = None
             return report
         finally:
             self._build_lock.release()
