@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.errors import UserError
 from index.models import Quote
 
 _SCHEMA = """
@@ -60,8 +61,17 @@ class BotState:
         self.path = path
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+            bad = self._db.execute("PRAGMA quick_check").fetchone()[0]
+            if bad != "ok":
+                raise sqlite3.DatabaseError(bad)
+        except sqlite3.DatabaseError as e:  # a truncated or overwritten file: say what to do, do not crash
+            self._db.close()
+            raise UserError(f"the bot's own state {path} is damaged ({e}); move it away and start again: a new one "
+                            "is created (answers behind old buttons, stored feedback and enabled channels are in "
+                            "the damaged file)") from None
 
     def close(self) -> None:
         with self._lock:
