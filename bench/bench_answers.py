@@ -233,7 +233,8 @@ def main() -> None:
     if a.what in ("shipped", "all"):
         results["shipped"] = shipped(a)
     if a.what in ("synth", "all"):
-        results[f"synthetic_{a.comments}"] = synth(a)
+        key = f"synthetic_{a.comments}"
+        results[key] = {**results.get(key, {}), **synth(a)}  # keeps the build figures when not rebuilt
     if not a.no_save:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
