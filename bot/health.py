@@ -49,6 +49,7 @@ def check_index(db_dir: Path) -> str | None:
 
         idx = LiveIndex.open(Path(db_dir))
         manifest = idx.manifest
+        idx.collection()  # readable means the vectors are there too (a Chroma server may be empty or down)
         close = getattr(idx, "close", None)
         if callable(close):
             close()

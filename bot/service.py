@@ -36,7 +36,7 @@ def resolve_dirs(args: Any) -> tuple[Path, Path]:
 
 def _default_builder(corpus_dir: Path, db_dir: Path, *, yield_to: Callable[[], bool] | None = None,
                      **kw: Any) -> Any:
-    from index.build import build_index  # noqa: I001 (index.build may not exist yet at lint time)
+    from index.build import build_index
     from index.embedding import get_embedder
 
     return build_index(corpus_dir, db_dir, embedder=BatchByBatch(get_embedder(), yield_to=yield_to), **kw)
@@ -81,9 +81,14 @@ def index_is_live(db_dir: Path) -> bool:
         idx = LiveIndex.open(db_dir)
     except IndexMissing:
         return False
-    close = getattr(idx, "close", None)
-    if callable(close):
-        close()
+    try:
+        idx.collection()  # the vectors too: a Chroma server may be new or have lost its volume
+    except IndexMissing:
+        return False
+    finally:
+        close = getattr(idx, "close", None)
+        if callable(close):
+            close()
     return True
 
 

@@ -514,7 +514,13 @@ class LiveIndex:
             return self._collection
 
     def _missing_collection(self, e: Exception) -> UserError:
-        if (self._chroma_settings or ChromaSettings()).host:
+        cfg = self._chroma_settings or ChromaSettings()
+        if cfg.host and (type(e).__name__ == "NotFoundError" or "does not exist" in str(e)):
+            # reachable, but empty (a new server, or one that lost its volume): the cache rebuilds it without
+            # embedding anything again
+            return IndexMissing(f"the Chroma server at {cfg.host}:{cfg.port} holds no vectors for the live index "
+                                f"({self.manifest.get('collection')}); run `adoptbot index build` to put them there")
+        if cfg.host:
             return store_error(e, self._chroma_settings)
         return UserError(f"the vectors of the live index ({self.manifest.get('collection')}) are missing from "
                          f"{self.db_dir / CHROMA_DIR}; run `adoptbot index build --full`")
