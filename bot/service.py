@@ -270,6 +270,23 @@ class Answers:
         finally:
             self._build_lock.release()
 
+    def follow_live(self) -> bool:
+        """Swap to a generation another process made live (`adoptbot index build` from a terminal, a second bot):
+        True when it did. Cheap when nothing changed: one small file read."""
+        from index.store import read_live_name
+
+        index = getattr(self.answerer, "index", None)
+        current = getattr(index, "generation", None)
+        if self.building or current is None or read_live_name(self.db_dir) in (None, current):
+            return False
+        with self._rw.write():
+            changed = bool(self.answerer.refresh())
+            self._topics = None
+            self._authors = None
+        if changed:
+            log.info("a newer index went live (%s): now answering from it", getattr(index, "generation", "?"))
+        return changed
+
     @property
     def building(self) -> bool:
         return self._build_lock.locked()

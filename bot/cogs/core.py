@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 HEARTBEAT_EVERY_S = 30.0
+FOLLOW_EVERY_S = 15.0
 
 
 class Core(commands.Cog):
@@ -25,9 +27,22 @@ class Core(commands.Cog):
     async def cog_load(self) -> None:
         if self.bot.heartbeat_enabled:
             self.heartbeat.start()
+        self.follow_index.start()
 
     async def cog_unload(self) -> None:
         self.heartbeat.cancel()
+        self.follow_index.cancel()
+
+    @tasks.loop(seconds=FOLLOW_EVERY_S)
+    async def follow_index(self) -> None:
+        """A build run outside the bot (a terminal, cron) goes live here within FOLLOW_EVERY_S seconds."""
+        follow = getattr(self.bot.answers, "follow_live", None)
+        if not callable(follow):
+            return
+        try:
+            await asyncio.to_thread(follow)
+        except Exception as e:  # a probe of the index must never stop the loop
+            log.warning("could not follow the live index: %s", e)
 
     @tasks.loop(seconds=HEARTBEAT_EVERY_S)
     async def heartbeat(self) -> None:
