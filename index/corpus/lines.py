@@ -23,7 +23,9 @@ COMMON_WORDS = frozenset(
     update us very wait was we well what when where which while who why will with wow yay yeah yep yes yet you
     your yup social media blog post posts business marketing comment comments web internet warmly
     merry christmas holidays holiday new year god bless done luck mate folks everyone guys team soon less yours
-    truly go ahead onward forward cheerio toodles xoxo xo
+    truly go ahead onward forward cheerio toodles xoxo xo agree disagree ditto bingo touche noted hear word same
+    whoa yikes ouch ugh damn sigh huh oops sweet nicely truth fact facts boom winner classic priceless genius lovely
+    welcome nonsense rubbish wrong false seriously honestly obviously clearly spot exactly precisely
     """.split()
 )
 
@@ -127,11 +129,17 @@ def _valid_name(name: str) -> bool:
 
 
 def signoff_name(line: str) -> str | None:
-    """The name in a sign-off line ('Mike', 'Cheers, Shim.', '– Jane Doe'), else None."""
+    """The name in a sign-off line ('Mike', 'Cheers, Shim.', '– Jane Doe'), else None.
+
+    A lone word with a full stop ('Nonsense.') is an interjection, not a signature; an initial ('Dana K.') is not.
+    """
     for pat in (_SIGNOFF_INLINE, _DASH_NAME, _LONE_NAME):
         m = pat.match(line)
         if m and _valid_name(m.group("name")):
-            return m.group("name").rstrip(".").strip()
+            name = m.group("name").strip()
+            if pat is _LONE_NAME and line.rstrip().endswith(".") and len(name.rstrip(".").split()[-1]) > 2:
+                return None
+            return name.rstrip(".").strip() if len(name.split()[-1].rstrip(".")) > 1 else name
     return None
 
 

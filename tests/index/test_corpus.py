@@ -291,3 +291,11 @@ def test_a_sentence_that_ends_in_a_date_is_not_a_header():
     page = parse_bytes(text, "s.txt")
     assert all(r.author is None for r in page.records)
     assert any("I spoke with Dave" in r.text for r in page.records)
+
+
+def test_interjections_are_not_signatures():
+    text = (b"A post about listening first.\nMore of the post here.\n"
+            b"Hi Amber,\nYou say listening is enough. I think that is naive for B2B.\nNonsense.\n"
+            b"Hi Amber,\nListening found us three leads last quarter.\nAgree\n")
+    page = parse_bytes(text, "i.txt")
+    assert page.comments and all(c.author is None for c in page.comments)
