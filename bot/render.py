@@ -117,9 +117,12 @@ def _quote_block(q: Quote, t: Texts, md: bool, limit: int) -> str:
 
 def render_answer(answer: Answer, t: Texts, *, first: int = 1, title: str | None = None, md: bool = True) -> Card:
     """As many of the answer's quotes as fit one card (at least one, cut if need be); `first` numbers them."""
-    head = clip(title if title is not None else t("answer.title", question=answer.question), TITLE_MAX)
+    # the question is the user's text: escaped where markdown renders, so it shows as typed and never as a link,
+    # a heading or a mention
+    question = escape_markdown(answer.question) if md else answer.question
+    head = clip(title if title is not None else t("answer.title", question=question), TITLE_MAX)
     if not answer.answered or not answer.quotes:
-        return Card(title=head, description=clip(t("answer.nothing", question=answer.question), DESCRIPTION_BUDGET))
+        return Card(title=head, description=clip(t("answer.nothing", question=question), DESCRIPTION_BUDGET))
     blocks: list[str] = []
     used = 0
     for q in answer.quotes:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.render import Card, choice_name, clip, render_answer, render_full
+from bot.render import Card, choice_name, clip, escape_markdown, render_answer, render_full
 from index.models import Answer
 
 if TYPE_CHECKING:
@@ -34,9 +34,9 @@ def card_embed(card: Card) -> discord.Embed:
 
 def title_for(bot: AdoptBot, kind: str, query: str) -> str | None:
     if kind == "topic":
-        return bot.texts("browse.topic_title", name=query)
-    if kind == "author":
-        return bot.texts("browse.author_title", name=query)
+        return bot.texts("browse.topic_title", name=escape_markdown(query))
+    if kind == "author":  # a commenter chose this name: shown as written, never as markdown
+        return bot.texts("browse.author_title", name=escape_markdown(query))
     return None
 
 
@@ -157,7 +157,7 @@ async def on_answer_button(bot: AdoptBot, interaction: discord.Interaction, acti
         await defer(interaction, ephemeral=stored.private)
         answer = await asyncio.to_thread(bot.answers.page, stored.kind, stored.query, stored.k, stored.next_offset)
         if not answer.quotes:
-            await interaction.followup.send(t("answer.no_more", question=clip(stored.query, 1500)),
+            await interaction.followup.send(t("answer.no_more", question=escape_markdown(clip(stored.query, 1500))),
                                             ephemeral=True)
             return
         await send_answer(interaction, answer, kind=stored.kind, query=stored.query, k=stored.k,

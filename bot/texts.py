@@ -81,6 +81,7 @@ REPLY_FIELDS: dict[str, set[str]] = {
     "admin.binary": set(),
     "admin.unreadable": {"reason"},
     "admin.empty": set(),
+    "admin.bad_name": {"file"},
     "admin.preview": {"file", "shape", "posts", "comments", "attributed", "warnings"},
     "admin.cancelled": set(),
     "admin.saved": {"file"},

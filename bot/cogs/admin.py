@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import admin_check, admin_only
-from bot.render import CHOICES_MAX, DESCRIPTION_BUDGET, Card, choice_name, clip
+from bot.render import CHOICES_MAX, DESCRIPTION_BUDGET, Card, choice_name, clip, escape_markdown
 from bot.replies import card_embed, defer
 from bot.texts import texts
 from index.errors import UserError
@@ -61,8 +61,19 @@ def safe_name(name: str) -> str:
     return base[:120] or "upload.txt"
 
 
+def plain_name(name: str) -> bool:
+    """A name as a person gives a file: no folders, not hidden, no control or invisible formatting characters."""
+    import unicodedata
+
+    return not (re.search(r"[/\\]|^\.", name) or any(unicodedata.category(c) in ("Cc", "Cf") for c in name))
+
+
 def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A TOML basic string: typed text stays text (quotes, backslashes), newlines become spaces, other control
+    characters are dropped (TOML forbids them: the reader would ignore the whole sidecar)."""
+    s = re.sub(r"[\r\n]+", " ", s)
+    s = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", s)
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class ConfirmView(discord.ui.View):
@@ -211,6 +222,8 @@ class Admin(commands.Cog):
         if file.size > limit * 1024 * 1024:
             raise UserError(t("admin.too_big", mb=file.size / 1024 / 1024, limit=limit))
         name = safe_name(file.filename)
+        if not plain_name(file.filename):  # ../, a folder, a hidden file, control characters: refused, not guessed
+            raise UserError(t("admin.bad_name", file=name))
         why = self.check_upload(b"", name) if Path(name).suffix.lower() else None
         if why:
             raise UserError(why)
@@ -223,20 +236,21 @@ class Admin(commands.Cog):
             raise UserError(why)
         meta = {k: v for k, v in (("title", title), ("author", author), ("url", url)) if v}
         if url and not re.match(r"^https?://\S+$", url):
-            raise UserError(t("errors.user", message=f"url must start with http:// or https:// (got {clip(url, 80)})"))
+            raise UserError(t("errors.user", message="url must start with http:// or https:// "
+                                                      f"(got {escape_markdown(clip(url, 80))})"))
         try:
             page = await asyncio.to_thread(self.parse_upload, data, name, meta)
         except Exception as e:  # the reader should not raise on content; if it does, the admin gets the reason
             log.warning("reader failed on upload %s", name, exc_info=True)
             raise UserError(t("admin.unreadable", reason=clip(f"{type(e).__name__}: {e}", 300))) from None
-        if page.shape == "unreadable":
+        if page.shape == "unreadable" or (not page.records and page.warnings):  # the reader's reason, escaped
             reason = "; ".join(w.message for w in page.warnings) or "unreadable"
-            raise UserError(t("admin.unreadable", reason=clip(reason, 300)))
+            raise UserError(t("admin.unreadable", reason=escape_markdown(clip(reason, 300))))
         if not page.records:
             raise UserError(t("admin.empty"))
         comments = page.comments
         attributed = (sum(1 for c in comments if c.author) / len(comments)) if comments else 0.0
-        warn_lines = [clip(str(w), 200) for w in page.warnings[:8]]
+        warn_lines = [escape_markdown(clip(str(w), 200)) for w in page.warnings[:8]]
         if len(page.warnings) > 8:
             warn_lines.append(f"… +{len(page.warnings) - 8}")
         preview = t("admin.preview", file=name, shape=page.shape, posts=len(page.posts), comments=len(comments),
@@ -252,7 +266,7 @@ class Admin(commands.Cog):
     async def removepost(self, interaction: discord.Interaction, file: app_commands.Range[str, 1, 200]) -> None:
         t = self.bot.texts
         if file not in self.bot.answers.corpus_files():  # typed by hand: checked against the folder, never a path
-            raise UserError(t("admin.unknown_file", file=clip(file, 100)))
+            raise UserError(t("admin.unknown_file", file=clip(file, 100).replace("`", "'")))  # shown in `code`
         if self.bot.answers.building:
             raise UserError(t("errors.busy"))
         await defer(interaction)

@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import question_cooldown
-from bot.render import CHOICE_NAME_MAX, CHOICES_MAX, Card, choice_name, clip
+from bot.render import CHOICE_NAME_MAX, CHOICES_MAX, Card, choice_name, clip, escape_markdown
 from bot.replies import card_embed, defer, send_answer
 from bot.texts import texts
 from index.errors import UserError
@@ -42,8 +42,8 @@ class Browse(commands.Cog):
         topics = await self.bot.lookup(self.bot.answers.topics)
         found = self.bot.answers.find_topic(name)
         if found is None:  # typed by hand, not picked: checked, never trusted
-            raise UserError(self.bot.texts("browse.unknown_topic", name=clip(name, 100),
-                                           suggestions=", ".join(t.name for t in topics[:5])))
+            raise UserError(self.bot.texts("browse.unknown_topic", name=escape_markdown(clip(name, 100)),
+                                           suggestions=", ".join(escape_markdown(t.name) for t in topics[:5])))
         await defer(interaction)
         answer = await asyncio.to_thread(self.bot.answers.topic, found.key, BROWSE_K)
         await send_answer(interaction, answer, kind="topic", query=found.name, k=BROWSE_K)
@@ -64,8 +64,8 @@ class Browse(commands.Cog):
         people = await self.bot.lookup(self.bot.answers.authors)
         who = self.bot.answers.find_author(name)
         if who is None:
-            raise UserError(self.bot.texts("browse.unknown_author", name=clip(name, 100),
-                                           suggestions=", ".join(p for p, _ in people[:5])))
+            raise UserError(self.bot.texts("browse.unknown_author", name=escape_markdown(clip(name, 100)),
+                                           suggestions=", ".join(escape_markdown(p) for p, _ in people[:5])))
         await defer(interaction)
         answer = await asyncio.to_thread(self.bot.answers.author, who, BROWSE_K)
         await send_answer(interaction, answer, kind="author", query=who, k=BROWSE_K)
