@@ -253,7 +253,12 @@ class Answers:
 
         if not self.corpus_dir.is_dir():
             return []
-        return sorted(p.name for p in self.corpus_dir.iterdir() if p.is_file() and p.suffix in CORPUS_SUFFIXES)
+        try:
+            entries = list(self.corpus_dir.iterdir())
+        except OSError as e:  # unreadable: an empty list (autocomplete), the reindex reports the problem itself
+            log.warning("cannot list the corpus folder %s: %s", self.corpus_dir, e)
+            return []
+        return sorted(p.name for p in entries if p.is_file() and p.suffix in CORPUS_SUFFIXES)
 
     # reindex ---------------------------------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None, full: bool = False) -> Any:
