@@ -21,8 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.soak import ACK_LIMIT_S, UNAVAILABLE, ChromaServer, bot_rig, chroma_outage, classify, extra_page, interact
-from index.build import build_index
+from bench.soak import (
+    ACK_LIMIT_S,
+    UNAVAILABLE,
+    ChromaServer,
+    bot_rig,
+    chroma_outage,
+    classify,
+    extra_page,
+    interact,
+    reindex_once,
+)
+from index.build import build_index, verify_index
 from index.store import LiveIndex
 from tests.conftest import ROOT, FakeEmbedder
 from tests.reliability import probes
@@ -408,3 +418,55 @@ def test_the_advised_repair_brings_the_same_answers_back(pattern, damage_results
     lost = ("feedback",) if pattern == "bot.sqlite3" else ()  # the message says the moved file keeps it
     assert not _diff(after["startup"]["answers"], damage_base[2]["startup"]["answers"], ignore=lost)
     assert after["verify"][0] == 0, after["verify"][1]
+
+
+# --- the corpus folder gone or unreadable ----------------------------------------------------------------------------
+
+CORPUS_FAULTS = {
+    "gone": ("does not exist", lambda c, mp: shutil.rmtree(c)),
+    "a file instead of a folder": ("does not exist", lambda c, mp: (shutil.rmtree(c), c.write_text("oops"))),
+    "unreadable": ("cannot be read", None),  # root reads anything: the PermissionError is injected
+    "emptied": ("no pages", lambda c, mp: [p.unlink() for p in c.iterdir()]),
+}
+
+
+@pytest.mark.parametrize("fault", list(CORPUS_FAULTS))
+async def test_corpus_gone_or_unreadable_the_live_index_keeps_serving_and_reindex_says_why(fault, fake_index,
+                                                                                        monkeypatch):
+    corpus, db = fake_index
+    reason, damage = CORPUS_FAULTS[fault]
+    emb = FakeEmbedder()
+    rng = __import__("random").Random(2)
+    async with bot_rig(corpus, db, emb, builder=lambda c, d, **kw: build_index(c, d, embedder=emb, **kw)) as h:
+        before = h.bot.answers.ask("How do I prove the ROI of social media?")
+        generation = h.bot.answers.answerer.index.generation
+        if damage is None:
+            real_iterdir = Path.iterdir
+
+            def iterdir(self: Path):
+                if self == corpus:
+                    raise PermissionError(13, "Permission denied", str(self))
+                return real_iterdir(self)
+
+            monkeypatch.setattr(Path, "iterdir", iterdir)
+        else:
+            damage(corpus, monkeypatch)
+        tr = await reindex_once(h, timeout=60)
+        assert tr.ack_s < ACK_LIMIT_S and tr.answer_status == 200
+        assert reason in tr.text and "the live index" in tr.text.lower() or reason in tr.text, tr.text
+        assert (tr.answer or {}).get("flags", 0) & 64  # told to the admin who asked
+        # questions go on, from the same generation, with the same quotes
+        for _ in range(5):
+            q = await interact(h, "ask", rng, [], timeout=30)
+            assert classify(q) is None, q.text[:300]
+        after = h.bot.answers.ask("How do I prove the ROI of social media?")
+        assert h.bot.answers.answerer.index.generation == generation
+        assert [x.chunk_id for x in after.quotes] == [x.chunk_id for x in before.quotes]
+        a = h.autocomplete("removepost", "file", "", admin=True)  # the admin's file list does not break either
+        assert (await h.callback(a)).status == 200
+    monkeypatch.undo()
+    assert verify_index(db)["ok"]
+    p = subprocess.run([sys.executable, "-m", "bot.cli", "index", "build", "--corpus", str(corpus), "--db", str(db)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    if fault != "unreadable":  # the CLI in a new process: exit 2 and one line that says what is wrong
+        assert p.returncode == 2 and reason in p.stderr and "Traceback" not in p.stderr, p.stderr[-500:]
