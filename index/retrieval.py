@@ -11,6 +11,7 @@ import difflib
 import logging
 import math
 import re
+import sys
 import threading
 import time
 from collections import Counter
@@ -456,7 +457,7 @@ def limit_query_threads(settings: RetrievalSettings | None = None) -> None:
     """One query is a tiny matmul chain: on shared cores torch's spinning worker threads cost 5-10x (measured 73 ms
     vs 13 ms median under load). Process-wide, so a build in the same process also runs on that many threads."""
     n = (settings or RetrievalSettings()).query_threads
-    if n > 0:
+    if n > 0 and "torch" in sys.modules:  # no torch model loaded (ONNX backend): nothing to limit, nothing to import
         import torch
 
         torch.set_num_threads(n)
