@@ -453,7 +453,7 @@ async def test_corpus_gone_or_unreadable_the_live_index_keeps_serving_and_reinde
             damage(corpus, monkeypatch)
         tr = await reindex_once(h, timeout=60)
         assert tr.ack_s < ACK_LIMIT_S and tr.answer_status == 200
-        assert reason in tr.text and "the live index" in tr.text.lower() or reason in tr.text, tr.text
+        assert reason in tr.text, tr.text
         assert (tr.answer or {}).get("flags", 0) & 64  # told to the admin who asked
         # questions go on, from the same generation, with the same quotes
         for _ in range(5):
@@ -466,7 +466,9 @@ async def test_corpus_gone_or_unreadable_the_live_index_keeps_serving_and_reinde
         assert (await h.callback(a)).status == 200
     monkeypatch.undo()
     assert verify_index(db)["ok"]
+    if fault == "unreadable":  # injected in this process only
+        return
     p = subprocess.run([sys.executable, "-m", "bot.cli", "index", "build", "--corpus", str(corpus), "--db", str(db)],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
-    if fault != "unreadable":  # the CLI in a new process: exit 2 and one line that says what is wrong
-        assert p.returncode == 2 and reason in p.stderr and "Traceback" not in p.stderr, p.stderr[-500:]
+    # the CLI in a new process: exit 2 and one line that says what is wrong
+    assert p.returncode == 2 and reason in p.stderr and "Traceback" not in p.stderr, p.stderr[-500:]
