@@ -645,6 +645,34 @@ async def chroma_outage(h: Harness, server: ChromaServer, *, before: int, outage
     return out
 
 
+async def chroma_hang(h: Harness, server: ChromaServer, *, questions: int, concurrency: int,
+                      timeout: float = 120.0) -> dict[str, Any]:
+    """SIGSTOP the server (it accepts connections, never answers) while `questions` are asked, then SIGCONT."""
+    rng = random.Random(13)
+    pages: collections.deque = collections.deque(maxlen=8)
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGSTOP)
+    trs: list[Track] = []
+    try:
+        counter = itertools.count()
+
+        async def worker() -> None:
+            while next(counter) < questions:
+                trs.append(await interact(h, "ask", rng, pages, timeout=timeout))
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    finally:
+        server.proc.send_signal(signal.SIGCONT)
+    back = await interact(h, "ask", rng, pages, timeout=timeout)
+    outcomes = collections.Counter(
+        ("failed: " + w) if (w := classify(t, allow_unavailable=True)) else
+        "try again shortly" if UNAVAILABLE in t.text else "answered" for t in trs)
+    return {"questions": len(trs), "concurrency": concurrency, "outcomes": dict(outcomes),
+            "ack_s": summary([t.ack_s for t in trs if t.ack_s is not None]),
+            "answer_s": summary([t.answer_s for t in trs if t.answer_s is not None]),
+            "answered_after_resume": classify(back) is None}
+
+
 # --- the script ------------------------------------------------------------------------------------------------------
 
 
@@ -684,9 +712,14 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
                 report["chroma_outage"] = await chroma_outage(
                     h, server, before=args.outage_before, outage_s=args.outage_s, after=args.outage_after,
                     concurrency=min(args.concurrency, 20))
+            hung = server.settings.model_copy(update={"timeout_s": 2.0})
+            async with bot_rig(corpus2, db2, embedder, chroma=hung) as h:
+                report["chroma_hung"] = await chroma_hang(h, server, questions=20 if args.short else 60,
+                                                          concurrency=10)
         finally:
             server.stop()
-        print(json.dumps({"chroma_outage": report["chroma_outage"]}, indent=1), flush=True)
+        print(json.dumps({"chroma_outage": report["chroma_outage"], "chroma_hung": report["chroma_hung"]}, indent=1),
+              flush=True)
     report["seconds"] = round(time.perf_counter() - t_all, 1)
     return report
 
@@ -714,7 +747,9 @@ def main(argv: list[str] | None = None) -> int:
           and not load["rejected_by_discord"] and not load["mention_leaks"] and load["verify_after"]["ok"]
           and outage["answers_resumed_after_s"] is not None
           and not any(k.startswith("failed") for p in ("before", "outage", "restart", "after")
-                      for k in outage[p]["outcomes"]))
+                      for k in outage[p]["outcomes"])
+          and not any(k.startswith("failed") for k in report["chroma_hung"]["outcomes"])
+          and report["chroma_hung"]["answered_after_resume"])
     print(f"{'PASS' if ok else 'FAIL'}: wrote {args.out}")
     return 0 if ok else 1
 
