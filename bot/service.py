@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from index.errors import IndexBusy, IndexMissing
+from index.errors import IndexBusy, IndexMissing, StoreUnavailable
 from index.models import Answer
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,8 @@ class Answers:
         self._topics: list[Any] | None = None
         self._authors: list[tuple[str, int]] | None = None
         self._rw = ReadWriteLock()
+        self._store_down_until = 0.0
+        self.store_retry_s = 5.0
 
     @classmethod
     def open(cls, corpus_dir: Path, db_dir: Path) -> Answers:
@@ -183,13 +185,26 @@ class Answers:
     # LiveIndex.refresh() drops the chunk tables a concurrent dense()/lexical() is still reading, so a question
     # overlapping a refresh failed ("'NoneType' is not iterable") or took a chunk of the wrong generation.
     def ask(self, question: str, k: int = 5, offset: int = 0) -> Answer:
-        with self._rw.read():
+        with self._rw.read(), self._store():
             return self.answerer.ask(question, k=k, offset=offset)
 
     def page(self, kind: str, query: str, k: int, offset: int) -> Answer:
         """The next quotes of an earlier answer (the "More" button, the chat's `more`)."""
-        with self._rw.read():
+        with self._rw.read(), self._store():
             return self._page(kind, query, k, offset)
+
+    @contextmanager
+    def _store(self) -> Iterator[None]:
+        """A store (Chroma server) that just failed is not asked again for `store_retry_s`: questions meanwhile
+        get StoreUnavailable at once instead of each waiting for its own timeout (a hung server made questions
+        queue for 2 x CHROMA_TIMEOUT_S each); the first question after the pause tries again."""
+        if time.monotonic() < self._store_down_until:
+            raise StoreUnavailable("the index store failed a moment ago; not asking it again yet")
+        try:
+            yield
+        except StoreUnavailable:
+            self._store_down_until = time.monotonic() + self.store_retry_s
+            raise
 
     def _page(self, kind: str, query: str, k: int, offset: int) -> Answer:
         if kind == "ask":
@@ -204,11 +219,11 @@ class Answers:
         return Answer(question=full.question, answered=bool(quotes), quotes=quotes, mode=full.mode)
 
     def topic(self, name: str, k: int = 10) -> Answer:
-        with self._rw.read():
+        with self._rw.read(), self._store():
             return self.answerer.topic(name, k=k)
 
     def author(self, name: str, k: int = 10) -> Answer:
-        with self._rw.read():
+        with self._rw.read(), self._store():
             return self._page("author", name, k, 0)
 
     def about(self) -> dict:
