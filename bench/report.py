@@ -132,7 +132,7 @@ def _plt():
 
 
 def plot_quality(r: dict, path: Path) -> bool:
-    q = r.get("quality", {}).get("contenders")
+    q = (r.get("quality") or {}).get("contenders")
     if not q:
         return False
     plt = _plt()
@@ -405,6 +405,8 @@ def quality_md(r: dict, figs: str, ok: dict) -> str:
     q = r.get("quality")
     if not q:
         return ""
+    if "skipped" in q:
+        return f"## Quality\n\nNot measured in this run: {q['skipped']}.\n"
     rows = []
     desc = {"hybrid": "adoptbot, hybrid (default)", "dense": "adoptbot, dense only", "bm25": "adoptbot, BM25 only",
             "naive": "naive peer: whole comments, plain Chroma query, top 5",

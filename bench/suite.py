@@ -291,6 +291,9 @@ def section_quality(args: argparse.Namespace) -> dict:
     from index.settings import EmbedSettings
     from index.store import LiveIndex
 
+    if not Path(args.questions).is_file() or not (EVAL / "score_retrieval.py").is_file():
+        return {"skipped": f"no development questions and scorer at {args.questions} and {EVAL} (the evaluation "
+                "kit lives next to the checkout, in ../shared/eval)"}
     corpus = Path(args.corpus)
     work = Path(tempfile.mkdtemp(prefix="bench-quality-"))
     out: dict[str, Any] = {"load_avg_start": load_avg()}
@@ -514,7 +517,8 @@ def section_latency(args: argparse.Namespace) -> dict:
         a_s = copy.copy(a_e)
         a_s.index, a_s._term_cache = idx_s, {}
         a_s.warm()
-        qs = [q["question"] for q in load_jsonl(Path(args.questions)) + load_jsonl(HELDOUT)]
+        dev = load_jsonl(Path(args.questions)) if Path(args.questions).is_file() else []
+        qs = [q["question"] for q in dev + load_jsonl(HELDOUT)]
         if args.quick:
             qs = qs[:10]
         contenders = {"embedded": a_e, "server": a_s}

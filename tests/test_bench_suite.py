@@ -13,6 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+EVAL_KIT = (ROOT.parent / "shared" / "eval" / "score_retrieval.py").is_file()
+needs_eval_kit = pytest.mark.skipif(not EVAL_KIT, reason="../shared/eval (the evaluation kit) is not next to this "
+                                    "checkout")
 
 from bench.report import exponent, fit_linear, miss, project  # noqa: E402
 from bench.suite import rotations, score_run  # noqa: E402
@@ -31,11 +34,14 @@ def test_quick_run_writes_results_report_and_plots(tmp_path):
     assert r["quick"] is True
     for key in ("quality", "scale_build", "latency", "indexing", "bot"):
         assert key in r, key
-    q = r["quality"]["contenders"]
-    assert {"hybrid", "dense", "bm25", "naive"} <= set(q)
-    for v in q.values():
-        assert 0.0 <= v["ndcg@5"] <= 1.0 and 0.0 <= v["precision@5"] <= 1.0 and v["median_ms"] > 0
-    assert q["naive"]["abstain"].startswith("0/"), "the naive peer never refuses"
+    if EVAL_KIT:
+        q = r["quality"]["contenders"]
+        assert {"hybrid", "dense", "bm25", "naive"} <= set(q)
+        for v in q.values():
+            assert 0.0 <= v["ndcg@5"] <= 1.0 and 0.0 <= v["precision@5"] <= 1.0 and v["median_ms"] > 0
+        assert q["naive"]["abstain"].startswith("0/"), "the naive peer never refuses"
+    else:  # a checkout without the evaluation kit next to it: the section says why it did not run
+        assert "skipped" in r["quality"]
     sizes = r["latency"]["sizes"]
     assert [s["label"] for s in sizes] == ["shipped", 1000]
     assert sizes[1]["chunks"] >= 1000
@@ -51,7 +57,7 @@ def test_quick_run_writes_results_report_and_plots(tmp_path):
                     "## The bot process", "## How cost grows"):
         assert heading in doc
     images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", doc)
-    assert len(images) >= 4
+    assert len(images) >= (4 if EVAL_KIT else 3)
     for rel in images:
         png = (out / rel).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000, rel
@@ -61,6 +67,7 @@ def _rec(cid, text, author="A"):
     return {"post_id": "p1", "comment_id": cid, "kind": "comment", "author": author, "text": text}
 
 
+@needs_eval_kit
 def test_score_run_counts_like_the_scorer():
     """nDCG@5 / success@5 / precision@5 / refusals of a hand-checked case."""
     recs = {"f.txt": [_rec("c1", "Plumbers do well on Yelp."), _rec("c2", "Banks fear Twitter."),
@@ -84,10 +91,12 @@ def test_score_run_counts_like_the_scorer():
     assert m["verbatim"] == 1.0 and m["attributed_as_parsed"] == round(2 / 3, 3)
 
 
+@needs_eval_kit
 def test_score_run_agrees_with_bench_answers():
     """The suite's scorer and bench_answers.score_answer give the same nDCG@5 and success@5."""
     sys.path.insert(0, str(ROOT.parent / "shared" / "eval"))
-    evalkit = pytest.importorskip("evalkit")
+    import evalkit
+
     from bench.bench_answers import gold_keys, score_answer
 
     recs = {"f.txt": [_rec("c1", "Alpha beta."), _rec("c2", "Gamma delta."), _rec("c3", "Epsilon.")]}
