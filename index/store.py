@@ -482,11 +482,12 @@ class LiveIndex:
 
     def lexical(self, query: str, k: int) -> list[tuple[Chunk, float]]:
         """BM25 over the generation's chunks, best first; only chunks sharing a word with the query."""
-        self._load_chunks()
-        chunks = self._chunks  # not chunks(): copying the list costs ~10 ms per query at 1M chunks
-        if not chunks or k <= 0:
-            return []
-        retriever = self._retriever()
+        with self._lock:  # one generation's chunks and BM25 positions: a refresh() cannot land in between
+            self._load_chunks()
+            chunks = self._chunks  # not chunks(): copying the list costs ~10 ms per query at 1M chunks
+            if not chunks or k <= 0:
+                return []
+            retriever = self._retriever()
         vocab = retriever.vocab_dict
         tokens = [t for t in bm25_tokenize([query])[0] if t in vocab]
         if not tokens:
@@ -535,8 +536,9 @@ class LiveIndex:
 
     def dense(self, query_vec: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         """Cosine similarity against the generation's chunks only, best first."""
-        self._load_chunks()
-        chunks, by_id = self._chunks, self._by_id
+        with self._lock:
+            self._load_chunks()
+            chunks, by_id = self._chunks, self._by_id
         if not chunks or by_id is None or k <= 0:
             return []
         q = np.asarray(query_vec, dtype=np.float32).reshape(-1).tolist()

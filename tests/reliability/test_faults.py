@@ -482,14 +482,9 @@ async def test_corpus_gone_or_unreadable_the_live_index_keeps_serving_and_reinde
     assert p.returncode == 2 and reason in p.stderr and "Traceback" not in p.stderr, p.stderr[-500:]
 
 
-BUG_LEXICAL = ("BUG index/store.py LiveIndex.lexical: it reads self._chunks, then self._retriever(); a refresh() "
-               "between the two pairs the new generation's BM25 positions with the old generation's chunks, so a "
-               "hit is the wrong chunk (a quote without the query's words). The bot cannot reach it (bot/service.py "
-               "takes a read/write lock around refresh); other threaded callers can (docs/reliability.md)")
-
-
-@pytest.mark.xfail(strict=True, reason=BUG_LEXICAL)
 def test_store_lexical_during_a_refresh_returns_chunks_that_match(fake_index):
+    """A refresh() landing inside one lexical() must not pair the new generation's BM25 positions with the old
+    generation's chunks (a quote without the query's words)."""
     corpus, db = fake_index
     emb = FakeEmbedder()
     live = LiveIndex.open(db)
@@ -497,6 +492,17 @@ def test_store_lexical_during_a_refresh_returns_chunks_that_match(fake_index):
     (corpus / "000_aaa.txt").write_text("Our bakery answered gluten questions on Twitter within the hour.\n")
     build_index(corpus, db, embedder=emb)  # generation 2: the new page's chunks come first
     original = live._retriever
-    live._retriever = lambda: (live.refresh(), original())[1]  # the swap lands inside one question
-    hits = live.lexical("bakery gluten", 3)
-    assert hits and all("bakery" in c.text.lower() or "gluten" in c.text.lower() for c, _ in hits), hits
+    swapper = threading.Thread(target=live.refresh)
+
+    def retriever_while_another_thread_swaps():  # the swap is attempted inside one question
+        swapper.start()
+        swapper.join(0.5)
+        return original()
+
+    live._retriever = retriever_while_another_thread_swaps
+    hits = live.lexical("Twitter bakery gluten", 5)
+    swapper.join(10)
+    live._retriever = original
+    # the question saw one generation: every hit holds a query word (the old generation has no bakery)
+    assert hits and all(any(w in c.text.lower() for w in ("twitter", "bakery", "gluten")) for c, _ in hits), hits
+    assert not swapper.is_alive() and any("bakery" in c.text.lower() for c, _ in live.lexical("bakery gluten", 3))
