@@ -708,6 +708,13 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         report["load"] = load
         print(json.dumps({"load": {k: load[k] for k in ("interactions", "failed", "ack_s", "answer_s", "reindexes",
                                                         "loop_lag_s", "rss_mb")}}, indent=1), flush=True)
+        # 1b. the same load without a reindex: what memory does per interaction, with the index layer at rest
+        async with bot_rig(corpus, db, embedder) as h:
+            steady = await run_load(h, total=args.total, concurrency=args.concurrency, warmup=20, reindex=False)
+        report["load_without_reindex"] = steady
+        print(json.dumps({"load_without_reindex": {k: steady[k] for k in ("interactions", "failed", "ack_s",
+                                                                            "answer_s", "rss_mb")}}, indent=1),
+              flush=True)
         if args.load_only:
             report["seconds"] = round(time.perf_counter() - t_all, 1)
             return report
@@ -754,7 +761,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
     load = report["load"]
-    ok = (load["failed"] == 0 and load["reindexes_failed"] == 0 and not load["heartbeat_blocked_warnings"]
+    ok = (load["failed"] == 0 and report["load_without_reindex"]["failed"] == 0 and load["reindexes_failed"] == 0
+          and not load["heartbeat_blocked_warnings"]
           and not load["rejected_by_discord"] and not load["mention_leaks"] and load["verify_after"]["ok"])
     if not args.load_only:
         outage = report["chroma_outage"]
