@@ -6,7 +6,8 @@
 Each input is parsed as a text page, an HTML page and a WordPress export (parse_bytes). Checks: no exception
 escapes the reader (it must turn bad content into warnings), no parse takes longer than -timeout, and no line of a
 plain-text page is lost (every non-blank line is in a record or reported as dropped). A failure stops with the
-input saved by libFuzzer (crash-*, timeout-*). Without -runs or -max_total_time, 20,000 runs.
+input saved by libFuzzer (crash-*, timeout-*) in a temporary folder it names. Without -runs or -max_total_time,
+20,000 runs.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def check(data: bytes) -> None:
     page = parse_bytes(body, name)
     if not (page.records or page.warnings):
         raise AssertionError("nothing read and no reason given")
-    if kind != 0 or page.shape == "unreadable":
+    if kind != 0 or not page.records:  # other shapes, or refused as a whole with its reason (a warning)
         return
     try:
         text = body.decode("utf-8")
@@ -70,8 +71,12 @@ def main() -> None:
     argv = list(sys.argv)
     if not any(a.startswith(("-runs=", "-max_total_time=")) for a in argv[1:]):
         argv.append("-runs=20000")
+    work = Path(tempfile.mkdtemp(prefix="fuzz-reader-"))
     if not any(not a.startswith("-") for a in argv[1:]):  # no corpus folder given: start from the seeds
-        argv.append(str(seeds(Path(tempfile.mkdtemp(prefix="fuzz-reader-")))))
+        argv.append(str(seeds(work / "seeds")))
+    if not any(a.startswith("-artifact_prefix=") for a in argv[1:]):  # a failing input goes here, not into the repo
+        argv.append(f"-artifact_prefix={work}/")
+        print(f"fuzz_reader: failing inputs are saved in {work}/", file=sys.stderr)
     atheris.Setup(argv, check)
     atheris.Fuzz()
 
