@@ -240,7 +240,7 @@ def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progr
 
     # 5. a new generation, unless nothing changed -------------------------------------------------------------
     digest = _digest(model, chunking, fps, chunks, name)
-    if prev_manifest and prev_manifest.get("digest") == digest and not full:
+    if prev_manifest and prev_manifest.get("digest") == digest and not full and _live_is_intact(db_dir, report):
         report.generation = prev_name or ""
         _prune(db_dir, coll, client, prev_name, chroma)
         report.seconds = time.perf_counter() - t0
@@ -518,6 +518,14 @@ def verify_index(db_dir: Path, corpus_dir: Path | None = None,
               f", but the generation has {len(ids)} (or a different order)"))
     except Exception as e:
         check("bm25", False, f"BM25 index unreadable: {e}")
+    try:
+        from index.topics import load_subject, load_topics
+
+        topics = load_topics(live.generation_dir)
+        load_subject(live.generation_dir)
+        check("topics", True, f"{len(topics)} topics" if topics is not None else "no topics file (older build)")
+    except UserError as e:
+        check("topics", False, str(e))
     if corpus_dir is not None:
         try:
             from index.corpus import read_corpus
@@ -535,6 +543,34 @@ def verify_index(db_dir: Path, corpus_dir: Path | None = None,
         except UserError as e:
             check("corpus", False, str(e))
     return {"ok": all(c[1] for c in checks), "generation": live.generation, "db": str(db_dir), "checks": checks}
+
+
+def _live_is_intact(db_dir: Path, report: BuildReport) -> bool:
+    """An unchanged corpus keeps the live generation only if its files still read: `index build` is the repair
+    every damage message advises, so it must rewrite a damaged generation (vectors come from the cache)."""
+    from index.store import LiveIndex, load_bm25
+    from index.topics import load_subject, load_topics
+
+    try:
+        live = LiveIndex.open(db_dir)
+        chunks, records = live.chunks(), live.records()
+        try:
+            bm = load_bm25(live.generation_dir / BM25_DIR, with_ids=True)
+        except Exception as e:  # bm25s raises what its readers raise
+            raise UserError(f"BM25 index unreadable: {e}") from None
+        if [d["text"] if isinstance(d, dict) else d for d in (bm.corpus or [])] != [c.chunk_id for c in chunks]:
+            raise UserError("the BM25 index does not cover the generation's chunks")
+        load_topics(live.generation_dir)
+        load_subject(live.generation_dir)
+        counts = live.manifest.get("counts", {})
+        if counts.get("chunks") != len(chunks) or counts.get("records") != len(records):
+            raise UserError(f"generation {live.generation} holds {len(chunks)} chunks and {len(records)} records, "
+                            f"its manifest says {counts.get('chunks')} and {counts.get('records')}")
+    except UserError as e:
+        log.warning("the live generation is damaged (%s): writing a new one", e)
+        report.warnings.append(f"the live index was damaged ({e}); rebuilt it")
+        return False
+    return True
 
 
 def chunk_record_hash(text: str) -> str:

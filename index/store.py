@@ -208,7 +208,8 @@ def chroma_client(db_dir: Path, settings: ChromaSettings | None = None) -> Any:
         return client
     path = Path(db_dir) / CHROMA_DIR
     try:
-        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+        with _EMBEDDED_LOCK:
+            return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as e:
         raise UserError(f"the Chroma store in {path} cannot be opened ({_short(e)}); if it is damaged, move it "
                         "away and run `adoptbot index build` (vectors come back from the embedding cache)") from None
@@ -231,14 +232,20 @@ def _set_http_timeout(client: Any, seconds: float) -> None:
         log.debug("could not set the Chroma HTTP timeout")
 
 
+# chromadb's SharedSystemClient cache is not thread-safe: creating and clearing embedded clients from several threads
+# of one process (questions racing the bot's in-process /reindex) broke clients mid-creation.
+_EMBEDDED_LOCK = threading.RLock()
+
+
 def reset_embedded_clients() -> None:
     """Forget cached embedded Chroma systems: another process may have written vectors this one has not loaded."""
-    try:
-        from chromadb.api.client import SharedSystemClient
+    with _EMBEDDED_LOCK:
+        try:
+            from chromadb.api.client import SharedSystemClient
 
-        SharedSystemClient.clear_system_cache()
-    except Exception:  # pragma: no cover
-        log.debug("could not reset the Chroma system cache")
+            SharedSystemClient.clear_system_cache()
+        except Exception:  # pragma: no cover
+            log.debug("could not reset the Chroma system cache")
 
 
 def _short(e: BaseException) -> str:

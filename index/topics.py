@@ -252,12 +252,21 @@ def load_topics(out_dir: Path) -> list[Topic] | None:
     path = Path(out_dir) / TOPICS_FILE
     if not path.exists():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return [
-        Topic(key=t["key"], name=t["name"], size=int(t["size"]), words=tuple(t.get("words") or ()),
-              members=tuple((m[0], m[1], float(m[2])) for m in t.get("members") or ()))
-        for t in data.get("topics", [])
-    ]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [
+            Topic(key=t["key"], name=t["name"], size=int(t["size"]), words=tuple(t.get("words") or ()),
+                  members=tuple((m[0], m[1], float(m[2])) for m in t.get("members") or ()))
+            for t in data.get("topics", [])
+        ]
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
+        raise _damaged(path, e) from None
+
+
+def _damaged(path: Path, e: Exception) -> Exception:
+    from index.errors import UserError
+
+    return UserError(f"the topics file {path} is damaged ({type(e).__name__}: {e}); run `adoptbot index build`")
 
 
 def load_subject(out_dir: Path) -> np.ndarray | None:
@@ -265,8 +274,11 @@ def load_subject(out_dir: Path) -> np.ndarray | None:
     path = Path(out_dir) / TOPICS_FILE
     if not path.exists():
         return None
-    v = json.loads(path.read_text(encoding="utf-8")).get("subject")
-    return np.asarray(v, dtype=np.float32) if v else None
+    try:
+        v = json.loads(path.read_text(encoding="utf-8")).get("subject")
+        return np.asarray(v, dtype=np.float32) if v else None
+    except (OSError, ValueError, TypeError, AttributeError) as e:
+        raise _damaged(path, e) from None
 
 
 def load_overrides(path: Path | None) -> dict[str, Any]:
