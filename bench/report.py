@@ -663,8 +663,24 @@ def growth_md(r: dict, g: dict, figs: str, ok: dict) -> str:
                          "embedded, in the server otherwise).")
         out += items
         out.append("")
+    builds = sorted((v for v in r.get("scale_build", {}).values() if "embedded" in v),
+                    key=lambda v: v["embedded"]["chunks"])
+    if builds:
+        big = builds[-1]["embedded"]
+        st = big["stages"]
+        top = sorted(st, key=lambda k: -st[k])[:2]
+        out.append(f"The largest build measured ({big['chunks']:,} chunks) took {big['seconds'] / 60:.0f} min with a "
+                   f"peak RSS of {big['peak_rss_mb'] / 1024:.1f} GB; most of it in "
+                   + " and ".join(f"{k} ({st[k] / 60:.0f} min)" for k in top)
+                   + (f"; copying it into the Chroma server took {builds[-1]['server_copy']['seconds'] / 60:.0f} min"
+                      if builds[-1].get("server_copy") else "") + ".")
+        out.append("")
     mem = r.get("machine", {}).get("mem_gb") or 0
     verdict = []
+    if b and mem and b["rss_at_10M_gb"] > mem:
+        verdict.append(f"**build memory**: a full build holds every record, chunk and vector in Python at once "
+                       f"(about {b['rss_at_10M_gb']:.0f} GB projected at 10M against {mem:g} GB here); it would have "
+                       "to stream")
     if br and mem and br["at_10M_mb"] / 1024 > mem:
         verdict.append(f"**memory**: the bot process would need about {br['at_10M_mb'] / 1024:.0f} GB at 10M "
                        f"records against {mem:g} GB on this machine, because every chunk and record is held as a "
