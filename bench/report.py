@@ -50,11 +50,13 @@ def project(x1: float, y1: float, x2: float, y2: float, x: float) -> float | Non
 
 
 def fmt_n(n: float) -> str:
+    """189, 10k, 101k, 1M, 10M: sizes as a reader says them."""
+    n = float(n)
     if n >= 1_000_000:
-        return f"{n / 1e6:g}M"
+        return f"{n / 1e6:.3g}M"
     if n >= 1000:
-        return f"{n / 1e3:g}k"
-    return f"{n:g}"
+        return f"{n / 1e3:.3g}k"
+    return f"{n:.0f}"
 
 
 def f1(x: Any, nd: int = 1) -> str:
@@ -224,6 +226,11 @@ def plot_embedding(r: dict, path: Path) -> bool:
     bx.set_xscale("log", base=2)
     bx.set_yscale("log")
     bx.set_xticks(xs, [str(x) for x in xs])
+    ticks = [t for t in (5, 10, 20, 50, 100, 150, 200, 500, 1000, 2000)
+             if min(min(v.values()) for v in bl["chunks_per_s"].values()) / 2 <= t
+             <= max(max(v.values()) for v in bl["chunks_per_s"].values()) * 2]
+    bx.set_yticks(ticks, [str(t) for t in ticks])
+    bx.minorticks_off()
     bx.set_xlabel("word pieces per chunk (log)")
     bx.set_ylabel("chunks per second (log)")
     bx.set_title("Throughput against chunk length")
@@ -247,7 +254,7 @@ def plot_bot(r: dict, path: Path) -> bool:
         xs = [i + (j - (len(backends) - 1) / 2) * w for i in range(len(labels))]
         ax.bar(xs, [bot[lb]["backends"][b]["median_first_answer_s"] for lb in labels], w, label=b)
         bx.bar(xs, [bot[lb]["backends"][b]["median_peak_rss_mb"] / 1024 for lb in labels], w, label=b)
-    short = [lb.replace("synthetic ", "synthetic\n") for lb in labels]
+    short = [lb if not lb.startswith("synthetic ") else f"synthetic {fmt_n(int(lb.split()[1]))}" for lb in labels]
     ax.set_xticks(range(len(labels)), short)
     bx.set_xticks(range(len(labels)), short)
     ax.axhline(TARGETS["cold_start_s"], color="red", ls=":", lw=1, label="target: 8 s")
@@ -279,9 +286,9 @@ def plot_growth(r: dict, g: dict, path: Path) -> bool:
         vals = [v["embedded"]["stages"].get(st, 0.0) / 60 for v in builds]
         ax.bar(labels, vals, bottom=bottom, label=st)
         bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
-    ax.set_ylabel("minutes (embedded store; vectors without the model)")
+    ax.set_ylabel("minutes")
     ax.set_xlabel("chunks")
-    ax.set_title("Full build time by stage")
+    ax.set_title("Full build by stage (embedded store, vectors without the model)", fontsize=9)
     ax.legend(fontsize=7)
     grid = [1e3, 1e4, 1e5, 1e6, TEN_M]
     if "bot_rss" in g:
@@ -502,11 +509,20 @@ def latency_md(r: dict, figs: str, ok: dict) -> str:
            "migration does it (`index build` with `CHROMA_HOST`, vectors from the embedding cache).", "",
            _table(["index", "chunks", "embedded median / p90 ms", "server median / p90 ms", "server ÷ embedded",
                    "embedded: embed / dense / BM25 / quotes ms", "open s", "load avg"], rows), ""]
+    srv = max((s.get("server_mem_mb", {}).get("VmHWM", 0) for s in sizes), default=0)
     out.append("`open s`: opening the index and warming the answerer in a running process (reading chunks, records "
-               "and BM25, term statistics), the part of a bot's start-up that grows with the corpus. Memory of "
-               "the benchmark process and the server per size: " + "; ".join(
-                   f"{fmt_n(s['chunks'])}: {s.get('peak_rss_mb', 0) / 1024:.1f} GB + server "
-                   f"{s.get('server_mem_mb', {}).get('VmRSS', 0) / 1024:.1f} GB" for s in sizes) + ".")
+               "and BM25, term statistics, loading the HNSW index), the part of a bot's start-up that grows with the "
+               "corpus. Peak RSS of the benchmark process (one copy of chunks, records and BM25 shared by both "
+               "contenders, plus embedded Chroma's index; the shipped row also built its index): " + "; ".join(
+                   f"{fmt_n(s['chunks'])}: {s.get('peak_rss_mb', 0) / 1024:.1f} GB" for s in sizes)
+               + (f". The Chroma server, holding every size's collection, peaked at {srv / 1024:.1f} GB." if srv
+                  else "."))
+    e1, s1 = sizes[-1]["contenders"]["embedded"], sizes[-1]["contenders"]["server"]
+    out.append("")
+    out.append(f"The server costs {s1['median_dense_ms'] - e1['median_dense_ms']:.1f} ms more per dense search at "
+               f"{fmt_n(sizes[-1]['chunks'])} chunks (an HTTP round trip; the search itself is the same HNSW), "
+               f"{sizes[-1]['ratio_server_vs_embedded']:.2f}× the embedded answer time overall; what it buys is "
+               "the index out of the bot's process (see the bot's memory below) and one store for several bots.")
     if ok.get("latency"):
         out += ["", f"![latency]({figs}/latency.png)"]
     return "\n".join(out) + "\n"
@@ -553,8 +569,8 @@ def indexing_md(r: dict, figs: str, ok: dict) -> str:
             "target fits tweet-length chunks, not the ~115-token chunks of blog comments."
             if reach else "The default backend stays below 150 chunks/s at every length measured.")]
     if "onnx-int8" in sh["chunks_per_s"]:
-        out.append(f" ONNX int8 embeds {sh['ratio_vs_torch']['onnx-int8']:.2f}× as fast as torch but changes the "
-                   "vectors (see Quality for what it costs in retrieval).")
+        out[-1] += (f" ONNX int8 embeds {sh['ratio_vs_torch']['onnx-int8']:.2f}× as fast as torch but changes the "
+                    "vectors (see Quality for what it costs in retrieval).")
     rb = ix.get("rebuild", {})
     if rb:
         rr = [["in process (model loaded)", f"{rb['in_process']['full_s']:.2f}", f"{rb['in_process']['noop_s']:.3f}",
