@@ -416,7 +416,7 @@ def quality_md(r: dict, figs: str, ok: dict) -> str:
         return f"## Quality\n\nNot measured in this run: {q['skipped']}.\n"
     rows = []
     desc = {"hybrid": "adoptbot, hybrid (default)", "dense": "adoptbot, dense only", "bm25": "adoptbot, BM25 only",
-            "naive": "naive peer: whole comments, plain Chroma query, top 5",
+            "naive": "naive peer: each comment (and post) embedded whole, plain Chroma query, top 5",
             "hybrid-onnx": "adoptbot hybrid, ONNX fp32 query embedder",
             "hybrid-onnx-int8": "adoptbot hybrid, ONNX int8 (its own int8 index)"}
     for n, v in q["contenders"].items():
