@@ -440,8 +440,13 @@ def _prune(db_dir: Path, coll: Any, client: Any, live: str | None, chroma: Chrom
         except (UserError, OSError, ValueError, KeyError):
             log.warning("cannot read generation %s while pruning; keeping its vectors", name)
             return
+    dropped_colls: set[str] = set()  # collections only removed generations used (e.g. after a lost instance_id)
     for d in generation_dirs(db_dir):
         if d.name not in keep_gens:
+            try:
+                dropped_colls.add(str(read_manifest(d)["collection"]))
+            except (UserError, KeyError):
+                pass
             remove_tree(d)
     try:
         stale = [i for i in all_ids(coll) if i not in keep_ids]
@@ -452,7 +457,8 @@ def _prune(db_dir: Path, coll: Any, client: Any, live: str | None, chroma: Chrom
         prefix = coll.name.rsplit("-", 1)[0] + "-"
         for c in client.list_collections():
             cname = c if isinstance(c, str) else c.name
-            if cname.startswith(prefix) and cname not in keep_colls and cname != coll.name:
+            ours = cname.startswith(prefix) or (cname in dropped_colls and cname.startswith("adoptbot-"))
+            if ours and cname not in keep_colls and cname != coll.name:
                 client.delete_collection(cname)
                 log.info("deleted collection %s (no generation uses it)", cname)
     except Exception as e:  # never fail a build that already went live over garbage collection

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -130,18 +131,52 @@ def read_manifest(gen_dir: Path) -> dict[str, Any]:
     return m
 
 
+_INSTANCE_RE = re.compile(r"[0-9a-f]{10}")
+_COLLECTION_RE = re.compile(r"adoptbot-([0-9a-f]{10})-[0-9a-f]{16}")
+
+
 def instance_id(db_dir: Path) -> str:
-    """A random id per data folder, created once: it keeps folders apart on a shared Chroma server."""
+    """A random id per data folder, created once: it keeps folders apart on a shared Chroma server.
+
+    A missing or damaged file is recovered from the generations' manifests (they record the collection they use),
+    so the folder keeps its collections instead of starting a new one and orphaning the old vectors."""
     p = Path(db_dir) / INSTANCE_FILE
     try:
         v = p.read_text(encoding="utf-8").strip()
-        if v:
-            return v
     except FileNotFoundError:
-        pass
-    v = uuid.uuid4().hex[:10]
+        v = ""
+    except (OSError, UnicodeDecodeError) as e:
+        log.warning("cannot read %s (%s); recovering it", p, e)
+        v = ""
+    if _INSTANCE_RE.fullmatch(v):
+        return v
+    recovered = _instance_from_manifests(Path(db_dir))
+    if v or recovered:
+        log.warning("%s was %s; %s", p, "damaged" if v else "missing",
+                    f"recovered {recovered} from the index's manifests" if recovered else "starting a new one")
+    v = recovered or uuid.uuid4().hex[:10]
     write_atomic(p, v + "\n")
     return v
+
+
+def _instance_from_manifests(db_dir: Path) -> str | None:
+    """The instance part of the collection the live generation (else the newest readable one) uses."""
+    live = None
+    try:
+        live = read_live_name(db_dir)
+    except UserError:
+        pass
+    dirs = generation_dirs(db_dir)
+    ordered = [d for d in dirs if d.name == live] + sorted((d for d in dirs if d.name != live), reverse=True)
+    for d in ordered:
+        try:
+            m = read_manifest(d)
+        except UserError:
+            continue
+        found = _COLLECTION_RE.fullmatch(str(m.get("collection", "")))
+        if found:
+            return found.group(1)
+    return None
 
 
 def chunking_key(chunking: dict[str, Any]) -> str:

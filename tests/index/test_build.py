@@ -116,6 +116,53 @@ def test_second_run_on_unchanged_corpus_embeds_nothing_and_prunes_old_generation
     assert set(all_ids(_Coll(live))) == {c.chunk_id for c in live.chunks()} | prev_ids
 
 
+def _our_collections(db):
+    from index.store import chroma_client, reset_embedded_clients
+
+    reset_embedded_clients()
+    return sorted(c if isinstance(c, str) else c.name for c in chroma_client(db).list_collections())
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted", "garbage"])
+def test_a_damaged_instance_id_is_recovered_and_orphans_nothing(damage, small_corpus, tmp_path):
+    db, emb = tmp_path / "db", FakeEmbedder()
+    build_index(small_corpus, db, embedder=emb)
+    name = LiveIndex.open(db).manifest["collection"]
+    inst = db / "instance_id"
+    original = inst.read_text()
+    if damage == "truncated":
+        inst.write_text(original[: len(original) // 2])
+    elif damage == "deleted":
+        inst.unlink()
+    else:
+        inst.write_bytes(b"\xff\x00not an id")
+    write_page(small_corpus, "d.txt", "A fourth page about measuring engagement on Facebook.")
+    rep = build_index(small_corpus, db, embedder=emb)
+    assert rep.swapped and rep.embedded == 1  # the old vectors were found: only the new page was embedded
+    assert LiveIndex.open(db).manifest["collection"] == name
+    assert inst.read_text() == original
+    assert _our_collections(db) == [name]
+
+
+def test_a_collection_only_pruned_generations_used_is_deleted(small_corpus, tmp_path):
+    """An index that already lost its instance_id (before the recovery above existed) left the old collection
+    behind; once no kept generation uses it, prune deletes it."""
+    db, emb = tmp_path / "db", FakeEmbedder()
+    build_index(small_corpus, db, embedder=emb)
+    old = LiveIndex.open(db).manifest["collection"]
+    for g in generation_dirs(db):  # make the manifests unusable for recovery, as the old code would have left it
+        m = json.loads((g / "manifest.json").read_text())
+        m["collection"] = old  # unchanged name, but the id file names another folder now
+        (g / "manifest.json").write_text(json.dumps(m))
+    (db / "instance_id").write_text("0123456789\n")
+    for i in range(3):
+        write_page(small_corpus, f"n{i}.txt", f"Another page number {i} on community managers.")
+        build_index(small_corpus, db, embedder=emb)
+    new = LiveIndex.open(db).manifest["collection"]
+    assert new != old and _our_collections(db) == [new]
+    assert verify_index(db, small_corpus)["ok"]
+
+
 def test_missing_or_empty_corpus_leaves_the_live_index(small_corpus, tmp_path, fake_embedder):
     db = tmp_path / "db"
     build_index(small_corpus, db, embedder=fake_embedder)
