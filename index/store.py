@@ -28,6 +28,8 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -283,6 +285,15 @@ def reset_embedded_clients() -> None:
             log.debug("could not reset the Chroma system cache")
 
 
+def _unreachable(e: BaseException) -> bool:
+    """A transport failure (timeout, refused, reset): the server is not answering, asking again will not help."""
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover
+        return isinstance(e, (ConnectionError, TimeoutError))
+    return isinstance(e, (httpx.TransportError, ConnectionError, TimeoutError))
+
+
 def _short(e: BaseException) -> str:
     s = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return s[:200]
@@ -446,6 +457,7 @@ class LiveIndex:
         self._by_key: dict[tuple[str, str | None], Record] | None = None
         self._bm25: Any = None
         self._collection: Any = None
+        self._connecting: Future | None = None
 
     @classmethod
     def open(cls, db_dir: Path, chroma: ChromaSettings | None = None) -> LiveIndex:
@@ -546,17 +558,52 @@ class LiveIndex:
     # -- dense --
 
     def collection(self) -> Any:
+        """The live collection, connecting once for every thread that asks at the same time.
+
+        Single flight: while one connection attempt is under way, other callers wait for its result instead of
+        each making their own (a hung server used to make questions in flight wait one timeout each, in turn).
+        Against a server the attempt runs in its own thread and callers stop waiting after a deadline, because
+        chromadb's HttpClient constructor calls the server with no timeout at all."""
         with self._lock:
-            if self._collection is None:
-                client = chroma_client(self.db_dir, self._chroma_settings)
-                try:
-                    self._collection = open_collection(client, self.manifest["collection"], self.manifest["model"],
-                                                       self.manifest["chunking"], create=False)
-                except Exception as e:
-                    if isinstance(e, UserError):
-                        raise
-                    raise self._missing_collection(e) from None
-            return self._collection
+            if self._collection is not None:
+                return self._collection
+            fut = self._connecting
+            first = fut is None
+            if fut is None:
+                fut = self._connecting = Future()
+        cfg = self._chroma_settings or ChromaSettings()
+        if not cfg.host:
+            if first:
+                self._connect(fut)
+            return fut.result()
+        if first:
+            threading.Thread(target=self._connect, args=(fut,), name="adoptbot-chroma-connect", daemon=True).start()
+        try:
+            return fut.result(timeout=2 * cfg.timeout_s + 1)
+        except FutureTimeout:
+            raise StoreUnavailable(f"the Chroma server at {cfg.host}:{cfg.port} did not answer within "
+                                   f"{2 * cfg.timeout_s + 1:g} s; try again shortly") from None
+
+    def _connect(self, fut: Future) -> None:
+        with self._lock:
+            manifest = self.manifest
+        try:
+            client = chroma_client(self.db_dir, self._chroma_settings)
+            try:
+                coll = open_collection(client, manifest["collection"], manifest["model"], manifest["chunking"],
+                                       create=False)
+            except Exception as e:
+                raise e if isinstance(e, UserError) else self._missing_collection(e) from None
+        except BaseException as e:  # every waiter gets the same error; the next caller tries again
+            with self._lock:
+                if self._connecting is fut:
+                    self._connecting = None
+            fut.set_exception(e)
+            return
+        with self._lock:
+            if self._connecting is fut:  # not reset meanwhile (a refresh to another generation)
+                self._collection, self._connecting = coll, None
+        fut.set_result(coll)
 
     def _missing_collection(self, e: Exception) -> UserError:
         cfg = self._chroma_settings or ChromaSettings()
@@ -573,6 +620,7 @@ class LiveIndex:
     def _reset_collection(self) -> None:
         with self._lock:
             self._collection = None
+            self._connecting = None
             if not (self._chroma_settings or ChromaSettings()).host:
                 reset_embedded_clients()
 
@@ -600,17 +648,20 @@ class LiveIndex:
 
     def call(self, fn: Callable[[Any], Any]) -> Any:
         """Run `fn(collection)`; once more on a fresh client if it fails (embedded Chroma caches its index per
-        process, so vectors another process wrote make a stale reader fail), then map the error to one line."""
+        process, so vectors another process wrote make a stale reader fail), then map the error to one line.
+
+        A server that timed out or refused the connection is not asked again at once: a retry would only double
+        the caller's wait. The collection is reopened on the next call."""
         for attempt in range(2):
             try:
                 return fn(self.collection())
             except UserError:
                 raise
             except Exception as e:
-                if attempt == 1:
+                self._reset_collection()
+                if attempt == 1 or _unreachable(e):
                     raise store_error(e, self._chroma_settings) from None
                 log.info("Chroma call failed (%s); reopening the collection", _short(e))
-                self._reset_collection()
         raise AssertionError("unreachable")
 
     def vectors(self) -> tuple[list[str], np.ndarray]:

@@ -129,6 +129,56 @@ def test_slow_server_times_out_with_a_clear_error(monkeypatch, tmp_path):
         srv.close()
 
 
+def test_questions_in_flight_share_one_connection_attempt_to_a_hung_server(tmp_path):
+    """Many threads asking a server that accepts but never answers: one connection attempt, and every caller gets
+    "try again shortly" after about one timeout, not one timeout each in turn (which took 8 x 0.5 s here)."""
+    import socket
+    import threading
+    import time
+
+    from index.settings import ChromaSettings
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    settings = ChromaSettings(host="127.0.0.1", port=srv.getsockname()[1], timeout_s=0.5)
+    live = LiveIndex(tmp_path, "000001", {"collection": "c", "model": "m", "chunking": {}}, settings)
+    probes: list[float] = []
+    import index.store as store
+
+    real_probe = store._probe
+
+    def counting_probe(url, seconds):
+        probes.append(time.monotonic())
+        return real_probe(url, seconds)
+
+    errors: list[BaseException] = []
+    waits: list[float] = []
+
+    def ask():
+        t0 = time.monotonic()
+        try:
+            live.call(lambda coll: coll.count())
+        except BaseException as e:  # noqa: BLE001 - collected and asserted below
+            errors.append(e)
+        waits.append(time.monotonic() - t0)
+
+    store._probe = counting_probe
+    try:
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        store._probe = real_probe
+        srv.close()
+    assert len(errors) == 8 and all(isinstance(e, StoreUnavailable) for e in errors), errors
+    assert all("try again shortly" in str(e) or "cannot be reached" in str(e) for e in errors)
+    assert len(probes) == 1  # single flight: the 7 others waited for the first attempt
+    assert max(waits) < 8 * 0.5  # serialized, the last would have waited 8 timeouts
+
+
 def test_damaged_data_folder_gives_one_clear_line(tmp_path, small_corpus, fake_embedder):
     db = tmp_path / "db"
     build_index(small_corpus, db, embedder=fake_embedder)

@@ -278,9 +278,10 @@ async def test_chroma_server_killed_under_load_says_try_again_then_answers_resum
 
 @pytest.mark.server
 async def test_chroma_server_hung_gets_try_again_within_the_timeout(served_index):
-    """SIGSTOP: the server accepts connections but never answers. Questions in flight wait at most for the store's
-    timeout (1 s here, CHROMA_TIMEOUT_S) and get "try again shortly"; after that first failure, new questions get it
-    at once (the bot pauses the store for a few seconds); after SIGCONT, answers resume by themselves."""
+    """SIGSTOP: the server accepts connections but never answers. Questions in flight wait about one store
+    timeout (1 s here, CHROMA_TIMEOUT_S), all at once rather than in turn, and get "try again shortly"; after
+    that first failure, new questions get it at once (the bot pauses the store for a few seconds); after SIGCONT,
+    answers resume by themselves."""
     server, corpus, db = served_index
     settings = server.settings.model_copy(update={"timeout_s": 1.0})
     rng = __import__("random").Random(3)
@@ -290,7 +291,7 @@ async def test_chroma_server_hung_gets_try_again_within_the_timeout(served_index
         assert classify(ok) is None
         server.proc.send_signal(signal.SIGSTOP)
         try:
-            hung = await asyncio.gather(*(interact(h, "ask", rng, pages, timeout=60) for _ in range(6)))
+            hung = await asyncio.gather(*(interact(h, "ask", rng, pages, timeout=60) for _ in range(10)))
             later = await asyncio.gather(*(interact(h, "ask", rng, pages, timeout=60) for _ in range(6)))
         finally:
             server.proc.send_signal(signal.SIGCONT)
@@ -298,7 +299,8 @@ async def test_chroma_server_hung_gets_try_again_within_the_timeout(served_index
             assert tr.ack_s < ACK_LIMIT_S and UNAVAILABLE in tr.text, (tr.ack_s, tr.text[:200])
         times = sorted(tr.answer_s for tr in hung)
         print("answer times while hung (s):", [round(t, 2) for t in times])
-        assert times[-1] < 20
+        # in parallel, not in turn: 10 in flight waited up to 12 s when each waited for its own timeout in turn
+        assert times[-1] < 6, times
         assert max(tr.answer_s for tr in later) < 1.0  # not asked again: no wait for a timeout
         deadline = time.monotonic() + 15
         while True:
