@@ -35,6 +35,7 @@ from index.settings import ChromaSettings, ChunkSettings, EmbedSettings
 from index.store import (
     BM25_DIR,
     CACHE_DB,
+    CHROMA_DIR,
     GENERATIONS,
     LIVE,
     EmbeddingCache,
@@ -45,17 +46,20 @@ from index.store import (
     chroma_client,
     collection_name,
     disk_error,
+    embedded_write_begun,
     existing_ids,
     fsync_dir,
     generation_dirs,
     instance_id,
+    mark_embedded_write,
     next_generation_name,
     open_collection,
     read_live_name,
     read_manifest,
     remove_tree,
-    reset_embedded_clients,
     store_error,
+    sync_embedded_clients,
+    trim_heap,
     write_atomic,
 )
 
@@ -146,9 +150,25 @@ def build_index(
     try:
         db_dir.mkdir(parents=True, exist_ok=True)
         with build_lock(db_dir):
-            return _build_locked(corpus_dir, db_dir, embedder, progress, full, es, cs, chroma_settings, t0)
+            embedded = not (chroma_settings or ChromaSettings()).host
+            try:
+                return _build_locked(corpus_dir, db_dir, embedder, progress, full, es, cs, chroma_settings, t0)
+            finally:
+                if embedded and (db_dir / CHROMA_DIR).is_dir():
+                    _end_write(db_dir)
+                trim_heap()
     except OSError as e:
         raise disk_error(e, db_dir) from None
+
+
+def _end_write(db_dir: Path) -> None:
+    """After a build that wrote to embedded Chroma: readers in other processes reload what it wrote."""
+    if not embedded_write_begun(db_dir):
+        return
+    try:
+        mark_embedded_write(db_dir, "end")
+    except OSError as e:  # the "begin" stamp already makes other processes reload; never mask the build's result
+        log.warning("could not stamp the end of the write in %s: %s", db_dir, e)
 
 
 def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progress, full: bool,
@@ -206,7 +226,8 @@ def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progr
     # 4. vectors ---------------------------------------------------------------------------------------------
     try:
         if not (chroma or ChromaSettings()).host:
-            reset_embedded_clients()  # see vectors other processes (a killed build, the CLI) wrote since
+            sync_embedded_clients(db_dir)  # see vectors other processes (a killed build, the CLI) wrote since
+            mark_embedded_write(db_dir, "begin")  # before the first write: a build killed midway is seen too
         client = chroma_client(db_dir, chroma)
         name = collection_name(instance_id(db_dir), model, chunking)
         coll = open_collection(client, name, model, chunking, create=True)

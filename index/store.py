@@ -5,6 +5,7 @@ Layout of the data folder (`--db`):
     LIVE                      name of the live generation (replaced with os.replace: readers see old or new)
     generations/<n>/          manifest.json, records.jsonl, chunks.jsonl, bm25/, topics.json: one snapshot
     chroma/                   embedded Chroma (unused when CHROMA_HOST points at a server)
+    chroma.writer             which process last wrote to embedded Chroma (readers reload only after another one did)
     embeddings.sqlite         content-hash -> vector cache, per model identity (only new text is embedded)
     instance_id               names this folder's collections (several folders may share one Chroma server)
     .build.lock               one writer at a time (fcntl; released by the kernel if the writer dies)
@@ -26,6 +27,7 @@ import re
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -49,6 +51,7 @@ CHROMA_DIR = "chroma"
 CACHE_DB = "embeddings.sqlite"
 LOCK_FILE = ".build.lock"
 INSTANCE_FILE = "instance_id"
+WRITER_FILE = "chroma.writer"
 BM25_DIR = "bm25"
 BM25_STOPWORDS = "en"
 
@@ -246,6 +249,8 @@ def chroma_client(db_dir: Path, settings: ChromaSettings | None = None) -> Any:
     path = Path(db_dir) / CHROMA_DIR
     try:
         with _EMBEDDED_LOCK:
+            # what this process's clients of the folder are current with, from the first time it opens one
+            _seen_stamps.setdefault(str(Path(db_dir).resolve()), _read_stamp(db_dir))
             return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as e:
         raise UserError(f"the Chroma store in {path} cannot be opened ({_short(e)}); if it is damaged, move it "
@@ -273,6 +278,74 @@ def _set_http_timeout(client: Any, seconds: float) -> None:
 # of one process (questions racing the bot's in-process /reindex) broke clients mid-creation.
 _EMBEDDED_LOCK = threading.RLock()
 
+# Embedded Chroma keeps each collection's HNSW index in this process's memory, so vectors another process wrote stay
+# invisible until the cached clients are dropped. Dropping them costs native memory that chromadb never gives back
+# (~2 MB each time), which made a bot that reindexes in-process grow with every build. So: every writer stamps the
+# data folder (WRITER_FILE) before and after it writes, and clients are dropped only when the stamp shows another
+# process wrote since this one last looked. Writes from this process are seen at once: its clients share one system.
+_PROCESS_TOKEN = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
+_seen_stamps: dict[str, str] = {}
+# Systems dropped from the cache are stopped (which frees their memory) once nothing can still be using them.
+_RETIRE_AFTER_S = 60.0
+_retired: list[tuple[float, Any]] = []
+
+
+def _stamp_path(db_dir: Path) -> Path:
+    return Path(db_dir) / WRITER_FILE
+
+
+def _read_stamp(db_dir: Path) -> str:
+    try:
+        return _stamp_path(db_dir).read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def mark_embedded_write(db_dir: Path, phase: str) -> None:
+    """Stamp the data folder as written by this process (`phase`: "begin" before the first write, "end" after)."""
+    value = f"{_PROCESS_TOKEN} {phase} {time.time_ns()}"
+    with _EMBEDDED_LOCK:
+        write_atomic(_stamp_path(db_dir), value + "\n")
+        _seen_stamps[str(Path(db_dir).resolve())] = value
+
+
+def trim_heap() -> None:
+    """Give freed heap pages back to the OS (glibc only). A build allocates and frees hundreds of MB; without this
+    a long-running bot that reindexes keeps them mapped and its RSS creeps up with every build."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        try:
+            import ctypes
+
+            _malloc_trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # musl, macOS: nothing to do
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim: Any = None
+
+
+def embedded_write_begun(db_dir: Path) -> bool:
+    """True when the last stamp is this process's "begin": a write is under way and needs its "end"."""
+    return _read_stamp(db_dir).startswith(f"{_PROCESS_TOKEN} begin ")
+
+
+def sync_embedded_clients(db_dir: Path) -> bool:
+    """Drop the cached embedded clients if another process wrote to `db_dir` since this one looked; True if so."""
+    key = str(Path(db_dir).resolve())
+    with _EMBEDDED_LOCK:
+        now = _read_stamp(db_dir)
+        seen = _seen_stamps.get(key)
+        _seen_stamps[key] = now
+        if seen is None or now == seen or now.startswith(_PROCESS_TOKEN + " "):
+            # never opened here (nothing cached can be stale), unchanged, or our own write
+            return False
+        log.debug("another process wrote to %s; reloading embedded Chroma", db_dir)
+        reset_embedded_clients()
+        return True
+
 
 def reset_embedded_clients() -> None:
     """Forget cached embedded Chroma systems: another process may have written vectors this one has not loaded."""
@@ -280,9 +353,22 @@ def reset_embedded_clients() -> None:
         try:
             from chromadb.api.client import SharedSystemClient
 
+            systems = list(SharedSystemClient._identifier_to_system.values())
             SharedSystemClient.clear_system_cache()
         except Exception:  # pragma: no cover
             log.debug("could not reset the Chroma system cache")
+            return
+        now = time.monotonic()
+        keep = []
+        for t, system in _retired:
+            if now - t < _RETIRE_AFTER_S:
+                keep.append((t, system))
+                continue
+            try:
+                system.stop()
+            except Exception as e:  # pragma: no cover - a system that is already half gone
+                log.debug("stopping a retired Chroma system failed: %s", e)
+        _retired[:] = keep + [(now, system) for system in systems]
 
 
 def _unreachable(e: BaseException) -> bool:
@@ -617,12 +703,17 @@ class LiveIndex:
         return UserError(f"the vectors of the live index ({self.manifest.get('collection')}) are missing from "
                          f"{self.db_dir / CHROMA_DIR}; run `adoptbot index build --full`")
 
-    def _reset_collection(self) -> None:
+    def _reset_collection(self, sync_only: bool = False) -> None:
+        """Drop the collection handle; embedded, also the cached clients (all of them, or only when another
+        process wrote since: `sync_only`, after a new generation went live)."""
         with self._lock:
             self._collection = None
             self._connecting = None
             if not (self._chroma_settings or ChromaSettings()).host:
-                reset_embedded_clients()
+                if sync_only:
+                    sync_embedded_clients(self.db_dir)
+                else:
+                    reset_embedded_clients()
 
     def dense(self, query_vec: np.ndarray, k: int) -> list[tuple[Chunk, float]]:
         """Cosine similarity against the generation's chunks only, best first."""
@@ -692,7 +783,7 @@ class LiveIndex:
             self._chunks = self._by_id = self._records = self._by_key = self._bm25 = None
         # Embedded Chroma caches its HNSW index per process: a generation another process built would otherwise
         # answer unfiltered queries from the stale in-memory index without any error.
-        self._reset_collection()
+        self._reset_collection(sync_only=True)
         return True
 
 

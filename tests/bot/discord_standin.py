@@ -172,7 +172,7 @@ class DiscordStandIn:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("GET", "/attachments/{name}", self._attachment)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)  # its access log would carry the tokens in URLs
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

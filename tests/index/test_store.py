@@ -83,6 +83,42 @@ def test_reader_in_another_process_sees_vectors_added_after_it_opened(small_corp
     assert "bakery" in hits[0][0].text
 
 
+def test_embedded_clients_are_reloaded_only_after_another_process_wrote(small_corpus, tmp_path, fake_embedder,
+                                                                         monkeypatch):
+    """Dropping cached embedded clients leaks native memory in chromadb, so a bot that reindexes in-process must
+    keep them (its own writes are visible at once); a build by another process must still be seen."""
+    import index.store as store
+
+    monkeypatch.delenv("CHROMA_HOST", raising=False)
+    resets: list[int] = []
+    real_reset = store.reset_embedded_clients
+    monkeypatch.setattr(store, "reset_embedded_clients", lambda: (resets.append(1), real_reset())[1])
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    live.dense(fake_embedder.embed_query("social"), 1)
+    for i, words in enumerate(["bakery croissants", "florist tulips", "plumber pipes"]):
+        write_page(small_corpus, f"own{i}.txt", f"Our {words} shop found customers on Twitter.")
+        build_index(small_corpus, db, embedder=fake_embedder)
+        assert live.refresh()
+        assert words.split()[1] in live.dense(fake_embedder.embed_query(f"{words} shop Twitter"), 1)[0][0].text
+    assert resets == []  # in-process: never dropped
+    write_page(small_corpus, "d.txt", "Crowdsourcing product ideas on Facebook worked for our brewery.")
+    code = (
+        "import sys; from pathlib import Path; from index.build import build_index; from tests.conftest import "
+        "FakeEmbedder; build_index(Path(sys.argv[1]), Path(sys.argv[2]), embedder=FakeEmbedder())"
+    )
+    subprocess.run([sys.executable, "-c", code, str(small_corpus), str(db)], cwd=ROOT, check=True)
+    assert live.refresh() and len(resets) == 1
+    top = live.dense(fake_embedder.embed_query("Crowdsourcing product ideas Facebook brewery"), 1)
+    assert "brewery" in top[0][0].text
+    # this process has caught up: its next build and refresh need no reload, and see the new page
+    write_page(small_corpus, "e.txt", "Our dentist office answers questions on Facebook.")
+    build_index(small_corpus, db, embedder=fake_embedder)
+    assert live.refresh() and len(resets) == 1
+    assert "dentist" in live.dense(fake_embedder.embed_query("dentist office Facebook questions"), 1)[0][0].text
+
+
 def test_a_second_writer_gets_a_clear_busy_error(tmp_path, small_corpus, fake_embedder):
     db = tmp_path / "db"
     db.mkdir()

@@ -7,6 +7,9 @@ kill never takes the test process with it:
     python -m tests.reliability.probes rebuild CORPUS DB                       `adoptbot index build` (fake model)
     python -m tests.reliability.probes damage CORPUS DB PATTERN AWAY            serve a damaged folder, follow the
                                                                                 advice it gets, rebuild, serve again
+    python -m tests.reliability.probes reindex-rss CORPUS DB N                  N in-process reindexes through the
+                                                                                bot's Answers, asking between them;
+                                                                                RSS after each (MB), as JSON
 
 `build` writes MARKER when it reaches POINT and then sleeps until it is killed. Points:
   start     just before build_index (the test kills it after a delay: anywhere in the build)
@@ -234,6 +237,43 @@ def damage(corpus: Path, db: Path, pattern: str, away: Path) -> dict[str, Any]:
     return res
 
 
+def reindex_rss(corpus: Path, db: Path, n: int) -> dict[str, Any]:
+    """What a bot that reindexes often does to its memory: the bot's Answers (real Answerer, LiveIndex, build,
+    embedded Chroma; the fake embedder), one page added then removed by turns, questions between reindexes."""
+    import gc
+    import os
+
+    from bot.service import Answers
+    from index.build import build_index
+    from index.retrieval import Answerer
+    from index.store import LiveIndex
+
+    def rss() -> float:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    emb = FakeEmbedder()
+    build_index(corpus, db, embedder=emb)
+    answers = Answers(Answerer(LiveIndex.open(db), emb), corpus_dir=corpus, db_dir=db,
+                      builder=lambda c, d, **kw: build_index(c, d, embedder=emb, **kw))
+    extra = corpus / "zz-reindex-rss.txt"
+    out: list[float] = []
+    quoted = 0
+    for i in range(n):
+        if i % 2 == 0:
+            extra.write_text(f"A post number {i}.\n\nJohn says:\nWe measured the ROI of Twitter number {i} with the "
+                             "leads it brought, and it paid for itself within a year.\n", encoding="utf-8")
+        else:
+            extra.unlink()
+        report = answers.reindex()
+        assert report.swapped, report
+        for q in ("How do I prove ROI?", "Is social media worth it for B2B?", "legal risk"):
+            quoted += len(answers.ask(q).quotes)
+        gc.collect()
+        out.append(round(rss(), 1))
+    return {"rss_mb": out, "quotes": quoted}
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "build":
@@ -244,6 +284,8 @@ if __name__ == "__main__":
         print(json.dumps(serve(Path(sys.argv[2]), Path(sys.argv[3]))))
     elif cmd == "damage":
         print(json.dumps(damage(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5]))))
+    elif cmd == "reindex-rss":
+        print(json.dumps(reindex_rss(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))))
     elif cmd == "rebuild":
         print(json.dumps(rebuild(Path(sys.argv[2]), Path(sys.argv[3]))))
     else:

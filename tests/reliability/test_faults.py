@@ -317,7 +317,7 @@ async def test_chroma_server_hung_gets_try_again_within_the_timeout(served_index
 # half, what the bot reads must either be unaffected, or fail with a UserError that says how to repair (detected at
 # start-up or by `adoptbot index verify`); never a crash. Then the advised repair must bring back the same answers.
 DAMAGE = [
-    "LIVE", "instance_id", ".build.lock", "embeddings.sqlite", "bot.sqlite3", "bot-heartbeat.json",
+    "LIVE", "instance_id", "chroma.writer", ".build.lock", "embeddings.sqlite", "bot.sqlite3", "bot-heartbeat.json",
     "commands.sha256", "chroma/chroma.sqlite3", "chroma/*/data_level0.bin", "chroma/*/header.bin",
     "chroma/*/length.bin", "generations/*/manifest.json", "generations/*/records.jsonl",
     "generations/*/chunks.jsonl", "generations/*/topics.json", "generations/*/bm25/params.index.json",
