@@ -7,7 +7,8 @@ kill never takes the test process with it:
     python -m tests.reliability.probes rebuild CORPUS DB                       `adoptbot index build` (fake model)
     python -m tests.reliability.probes damage CORPUS DB PATTERN AWAY            serve a damaged folder, follow the
                                                                                 advice it gets, rebuild, serve again
-    python -m tests.reliability.probes reindex-rss CORPUS DB N                  N in-process reindexes through the
+    python -m tests.reliability.probes reindex-rss CORPUS DB N [COMMENTS] [--real]
+                                                                                N in-process reindexes through the
                                                                                 bot's Answers, asking between them;
                                                                                 RSS after each (MB), as JSON
 
@@ -237,9 +238,10 @@ def damage(corpus: Path, db: Path, pattern: str, away: Path) -> dict[str, Any]:
     return res
 
 
-def reindex_rss(corpus: Path, db: Path, n: int) -> dict[str, Any]:
+def reindex_rss(corpus: Path, db: Path, n: int, comments: int = 0, real: bool = False) -> dict[str, Any]:
     """What a bot that reindexes often does to its memory: the bot's Answers (real Answerer, LiveIndex, build,
-    embedded Chroma; the fake embedder), one page added then removed by turns, questions between reindexes."""
+    embedded Chroma; the fake embedder, or the real model with `real`), one page (plus an export of `comments`
+    comments never seen before) added then removed by turns, questions between reindexes."""
     import gc
     import os
 
@@ -252,7 +254,12 @@ def reindex_rss(corpus: Path, db: Path, n: int) -> dict[str, Any]:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
-    emb = FakeEmbedder()
+    if real:
+        from index.embedding import get_embedder
+
+        emb = get_embedder()
+    else:
+        emb = FakeEmbedder()
     build_index(corpus, db, embedder=emb)
     answers = Answers(Answerer(LiveIndex.open(db), emb), corpus_dir=corpus, db_dir=db,
                       builder=lambda c, d, **kw: build_index(c, d, embedder=emb, **kw))
@@ -263,8 +270,15 @@ def reindex_rss(corpus: Path, db: Path, n: int) -> dict[str, Any]:
         if i % 2 == 0:
             extra.write_text(f"A post number {i}.\n\nJohn says:\nWe measured the ROI of Twitter number {i} with the "
                              "leads it brought, and it paid for itself within a year.\n", encoding="utf-8")
+            if comments:
+                from bench.soak import extra_export
+
+                extra_export(corpus, comments, 1000 + i)
         else:
             extra.unlink()
+            from bench.soak import EXTRA_EXPORT
+
+            (corpus / EXTRA_EXPORT).unlink(missing_ok=True)
         report = answers.reindex()
         assert report.swapped, report
         for q in ("How do I prove ROI?", "Is social media worth it for B2B?", "legal risk"):
@@ -285,7 +299,9 @@ if __name__ == "__main__":
     elif cmd == "damage":
         print(json.dumps(damage(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5]))))
     elif cmd == "reindex-rss":
-        print(json.dumps(reindex_rss(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]))))
+        rest = [a for a in sys.argv[5:] if a != "--real"]
+        print(json.dumps(reindex_rss(Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4]),
+                                     int(rest[0]) if rest else 0, "--real" in sys.argv)))
     elif cmd == "rebuild":
         print(json.dumps(rebuild(Path(sys.argv[2]), Path(sys.argv[3]))))
     else:

@@ -88,7 +88,7 @@ def test_a_reindex_embeds_a_few_texts_at_a_time_and_lets_questions_go_first():
 
 async def test_memory_is_flat_across_interactions(real_index, real_embedder):
     """300 interactions at 50 in flight, no reindex: after the first quarter (worker threads, caches, the model's
-    buffers warm), RSS stays within a few MB. With reindexing, the index layer grows per build (docs/reliability.md)."""
+    buffers warm), RSS stays within a few MB. Reindexing: the next test."""
     corpus, db = real_index
     async with bot_rig(corpus, db, real_embedder) as h:
         r = await run_load(h, total=300, concurrency=CONCURRENCY, warmup=20, reindex=False)
