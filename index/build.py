@@ -46,6 +46,7 @@ from index.store import (
     chroma_client,
     collection_name,
     disk_error,
+    embedded_build,
     embedded_write_begun,
     existing_ids,
     fsync_dir,
@@ -152,7 +153,8 @@ def build_index(
         with build_lock(db_dir):
             embedded = not (chroma_settings or ChromaSettings()).host
             try:
-                return _build_locked(corpus_dir, db_dir, embedder, progress, full, es, cs, chroma_settings, t0)
+                with embedded_build():
+                    return _build_locked(corpus_dir, db_dir, embedder, progress, full, es, cs, chroma_settings, t0)
             finally:
                 if embedded and (db_dir / CHROMA_DIR).is_dir():
                     _end_write(db_dir)

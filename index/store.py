@@ -285,9 +285,24 @@ _EMBEDDED_LOCK = threading.RLock()
 # process wrote since this one last looked. Writes from this process are seen at once: its clients share one system.
 _PROCESS_TOKEN = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
 _seen_stamps: dict[str, str] = {}
-# Systems dropped from the cache are stopped (which frees their memory) once nothing can still be using them.
+# Systems dropped from the cache are stopped (which frees their memory) once nothing can still be using them: a
+# question holds one for milliseconds, a build of this process for as long as it runs.
 _RETIRE_AFTER_S = 60.0
 _retired: list[tuple[float, Any]] = []
+_builds_running = 0
+
+
+@contextmanager
+def embedded_build() -> Iterator[None]:
+    """Mark a build of this process as running: no retired Chroma system is stopped under it meanwhile."""
+    global _builds_running
+    with _EMBEDDED_LOCK:
+        _builds_running += 1
+    try:
+        yield
+    finally:
+        with _EMBEDDED_LOCK:
+            _builds_running -= 1
 
 
 def _stamp_path(db_dir: Path) -> Path:
@@ -361,7 +376,7 @@ def reset_embedded_clients() -> None:
         now = time.monotonic()
         keep = []
         for t, system in _retired:
-            if now - t < _RETIRE_AFTER_S:
+            if now - t < _RETIRE_AFTER_S or _builds_running:
                 keep.append((t, system))
                 continue
             try:

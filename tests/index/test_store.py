@@ -266,3 +266,37 @@ def test_embedding_cache_round_trip_and_damage(tmp_path):
     (tmp_path / "bad.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(UserError, match="delete it"):
         EmbeddingCache(tmp_path / "bad.sqlite")
+
+
+def test_dropped_embedded_systems_are_stopped_after_a_grace_but_never_under_a_running_build(monkeypatch, tmp_path,
+                                                                                             small_corpus,
+                                                                                             fake_embedder):
+    """Stopping a dropped chromadb system frees its memory; stopping one a build of this process still uses would
+    fail that build, and one a question is using would fail the question (hence the grace)."""
+    import index.store as store
+
+    monkeypatch.delenv("CHROMA_HOST", raising=False)
+
+    class System:
+        stopped = 0
+
+        def stop(self):
+            self.stopped += 1
+
+    old = System()
+    monkeypatch.setattr(store, "_retired", [(0.0, old)])
+    monkeypatch.setattr(store, "_RETIRE_AFTER_S", 0.0)
+    with store.embedded_build():
+        store.reset_embedded_clients()
+    assert old.stopped == 0 and any(s is old for _, s in store._retired)
+    store.reset_embedded_clients()
+    assert old.stopped == 1 and not any(s is old for _, s in store._retired)
+    # a real client after its system was dropped and stopped: a new one answers
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    assert live.dense(fake_embedder.embed_query("legal risk"), 1)
+    store.reset_embedded_clients()
+    store.reset_embedded_clients()  # the first reset's system is stopped now (grace 0)
+    live._reset_collection()
+    assert "Legal risk" in live.dense(fake_embedder.embed_query("legal risk compliance policy"), 1)[0][0].text
