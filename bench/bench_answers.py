@@ -60,9 +60,9 @@ def gold_keys(q: dict, records_by_file: dict, evalkit) -> list[tuple[tuple, int]
     return out
 
 
-def score_answer(quotes: list[dict], gold: list[tuple[tuple, int]], k: int, fold) -> tuple[float, bool]:
-    """nDCG@k and "a grade-2 source in the first k", exactly as score_retrieval.py counts them."""
-    gains, seen = [], set()
+def gold_hits(quotes: list[dict], gold: list[tuple[tuple, int]], k: int, fold) -> list[int | None]:
+    """Per quote of the first k, the grade of the gold source it is (each source counted once), or None."""
+    hits, seen = [], set()
     for qt in quotes[:k]:
         hit = None
         for key, grade in gold:
@@ -76,11 +76,22 @@ def score_answer(quotes: list[dict], gold: list[tuple[tuple, int]], k: int, fold
                 break
         if hit:
             seen.add(hit[0])
-        gains.append(hit[1] if hit else 0)
+        hits.append(hit[1] if hit else None)
+    return hits
+
+
+def ndcg_success(hits: list[int | None], gold: list[tuple[tuple, int]], k: int) -> tuple[float, bool]:
+    """nDCG@k and "a grade-2 source in the first k", exactly as score_retrieval.py counts them."""
+    gains = [g or 0 for g in hits]
     dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
     ideal = sorted((g for _, g in gold), reverse=True)[:k]
     idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
     return (dcg / idcg if idcg else 0.0), any(g == 2 for g in gains)
+
+
+def score_answer(quotes: list[dict], gold: list[tuple[tuple, int]], k: int, fold) -> tuple[float, bool]:
+    """nDCG@k and success@k of one answer."""
+    return ndcg_success(gold_hits(quotes, gold, k, fold), gold, k)
 
 
 def build(corpus: Path, db: Path, embedder=None) -> dict:

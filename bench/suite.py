@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import shutil
@@ -39,7 +38,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_answers import EVAL, HELDOUT, gold_keys, load_jsonl  # noqa: E402
+from bench.bench_answers import EVAL, HELDOUT, gold_hits, gold_keys, load_jsonl, ndcg_success  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -223,28 +222,11 @@ def score_run(questions: list[dict], answers: list[dict], recs: dict[str, list[d
         m["on"] += 1
         m["false_abstain"] += not answered
         gold = gold_keys(q, recs, evalkit)
-        gains, seen, rel = [], set(), 0
-        for qt in quotes[:k]:
-            hit = None
-            for key, grade in gold:
-                if key in seen:
-                    continue
-                if key[0] == "c" and qt.get("comment_id") == key[1]:
-                    hit = (key, grade)
-                elif key[0] == "p" and key[2] in evalkit.fold(qt.get("text")):
-                    hit = (key, grade)
-                if hit:
-                    break
-            if hit:
-                seen.add(hit[0])
-                rel += 1
-            gains.append(hit[1] if hit else 0)
-        dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
-        ideal = sorted((g for _, g in gold), reverse=True)[:k]
-        idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
-        m["ndcg"] += dcg / idcg if idcg else 0
-        m["success"] += any(g == 2 for g in gains)
-        m["precision"] += rel / k
+        hits = gold_hits(quotes, gold, k, evalkit.fold)
+        ndcg, success = ndcg_success(hits, gold, k)
+        m["ndcg"] += ndcg
+        m["success"] += success
+        m["precision"] += sum(h is not None for h in hits) / k
     on = max(m["on"], 1)
     return {"ndcg@5": round(m["ndcg"] / on, 3), "success@5": round(m["success"] / on, 3),
             "precision@5": round(m["precision"] / on, 3), "abstain": f"{m['abstain']}/{m['off']}",
