@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.build import BuildReport
 from index.models import Answer, Quote, Record
 
 LONG = ("Social media is a conversation, not a broadcast channel, and the companies that win treat it as one. " * 30)
@@ -104,20 +105,6 @@ class FakeAnswerer:
         return True
 
 
-@dataclass
-class FakeReport:
-    added: int = 1
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 5
-    embedded: int = 1
-    chunks: int = 9
-    files: int = 5
-    seconds: float = 0.5
-    warnings: list[str] = field(default_factory=list)
-    per_file: dict = field(default_factory=dict)
-
-
 class FakeBuilder:
     """build_index's signature; reports progress, can be slowed down to prove queries go on meanwhile."""
 
@@ -126,7 +113,7 @@ class FakeBuilder:
         self.calls: list[tuple[Path, Path]] = []
         self.started = threading.Event()
 
-    def __call__(self, corpus_dir: Path, db_dir: Path, *, progress=None, full: bool = False) -> FakeReport:
+    def __call__(self, corpus_dir: Path, db_dir: Path, *, progress=None, full: bool = False) -> BuildReport:
         self.calls.append((corpus_dir, db_dir))
         self.started.set()
         files = sorted(p.name for p in Path(corpus_dir).iterdir()) if Path(corpus_dir).is_dir() else []
@@ -135,5 +122,5 @@ class FakeBuilder:
             if progress:
                 progress("embedding", i + 1, steps)
             time.sleep(self.delay / steps)
-        return FakeReport(files=len(files), per_file={f: {"warnings": 2 if i == 0 else 0} for i, f in
-                                                      enumerate(files)})
+        return BuildReport(added=1, unchanged=5, embedded=1, chunks=9, files=len(files), seconds=0.5,
+                           per_file={f: {"warnings": 2 if i == 0 else 0} for i, f in enumerate(files)})
