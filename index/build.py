@@ -35,7 +35,6 @@ from index.settings import ChromaSettings, ChunkSettings, EmbedSettings
 from index.store import (
     BM25_DIR,
     CACHE_DB,
-    CHROMA_DIR,
     GENERATIONS,
     LIVE,
     EmbeddingCache,
@@ -151,13 +150,11 @@ def build_index(
     try:
         db_dir.mkdir(parents=True, exist_ok=True)
         with build_lock(db_dir):
-            embedded = not (chroma_settings or ChromaSettings()).host
             try:
                 with embedded_build():
                     return _build_locked(corpus_dir, db_dir, embedder, progress, full, es, cs, chroma_settings, t0)
             finally:
-                if embedded and (db_dir / CHROMA_DIR).is_dir():
-                    _end_write(db_dir)
+                _end_write(db_dir)  # only after this build's own "begin": embedded Chroma, and it got that far
                 trim_heap()
     except OSError as e:
         raise disk_error(e, db_dir) from None

@@ -764,8 +764,13 @@ class LiveIndex:
             except UserError:
                 raise
             except Exception as e:
+                unreachable = _unreachable(e)
+                if attempt == 1 and not unreachable:
+                    raise store_error(e, self._chroma_settings) from None
+                # a fresh client for the retry, or for the next call after a transport failure; not once more
+                # after a failed retry (each reset of embedded clients costs memory chromadb keeps)
                 self._reset_collection()
-                if attempt == 1 or _unreachable(e):
+                if unreachable:
                     raise store_error(e, self._chroma_settings) from None
                 log.info("Chroma call failed (%s); reopening the collection", _short(e))
         raise AssertionError("unreachable")
