@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.render import Card, render_answer, render_full
+from bot.render import about_card, not_found, render_answer, render_full, title_for
 from bot.service import Answers, ensure_index, resolve_dirs
 from bot.texts import Texts, load_texts
+from index.conversation import Conversation
 from index.errors import UserError
 from index.models import Answer, Quote
 
@@ -21,9 +23,15 @@ log = logging.getLogger(__name__)
 DEFAULT_K = 5
 
 
+_FULL = re.compile(r"^/?full(?:\s+(\S+))?$", re.IGNORECASE)
+_TOPIC = re.compile(r"^/topic(?:\s+(.*))?$", re.IGNORECASE)
+_AUTHOR = re.compile(r"^/author(?:\s+(.*))?$", re.IGNORECASE)
+
+
 @dataclass
 class ChatSession:
-    """One conversation: the last answer, so `more` and `full N` work as the Discord buttons do."""
+    """One conversation, as in a Discord thread: follow-ups read in context, no quote shown twice, `more` and
+    `full N` numbered as the cards show them."""
 
     answers: Answers
     t: Texts
@@ -31,18 +39,25 @@ class ChatSession:
     query: str = ""
     k: int = DEFAULT_K
     next_offset: int = 0
-    shown: list[Quote] = field(default_factory=list)
+    numbered: dict[int, Quote] = field(default_factory=dict)
+    conversation: Conversation = field(default_factory=Conversation)
 
-    def _answer(self, kind: str, query: str, answer: Answer, first: int = 1, title: str | None = None) -> str:
-        card = render_answer(answer, self.t, first=first, title=title, md=False)
+    def _show(self, kind: str, query: str, answer: Answer, first: int = 1) -> str:
+        """Render a page; remember its quotes by the numbers the card gives them."""
+        card = render_answer(answer, self.t, first=first, title=title_for(kind, query, self.t, md=False), md=False)
+        shown = list(answer.quotes[: card.shown])
+        if first == 1:
+            self.numbered = {}
+        self.numbered.update({first + i: q for i, q in enumerate(shown)})
         self.kind, self.query = kind, query
-        self.shown = list(answer.quotes[: card.shown])
-        self.next_offset = first - 1 + card.shown
+        self.next_offset = first - 1 + len(shown)
+        if kind == "ask":
+            self.conversation.record(shown)
         return card.as_text()
 
     def handle(self, line: str) -> str | None:
         """The reply to one input line; None means quit."""
-        line = line.strip()
+        line = " ".join(line.split())
         if not line:
             return ""
         low = line.lower()
@@ -51,56 +66,62 @@ class ChatSession:
             return None
         if low in ("help", "/help", "?"):
             return t("chat.help")
+        if low in ("new", "/new"):
+            self.conversation = Conversation()
+            self.numbered, self.query = {}, ""
+            return t("chat.new")
         if low in ("more", "/more"):
-            if not self.query:
-                return t("chat.help")
-            ans = self.answers.page(self.kind, self.query, self.k, self.next_offset)
-            if not ans.quotes:
-                return t("answer.no_more", question=self.query)
-            return self._answer(self.kind, self.query, ans, first=self.next_offset + 1,
-                                title=self._title(self.kind, self.query))
-        if low.startswith(("full", "/full")):
-            arg = line.split(maxsplit=1)[1] if " " in line else "1"
-            if not arg.strip().isdigit() or not (1 <= int(arg) <= len(self.shown)):
-                return t("errors.user", message=f"full N: N is a quote number shown above (1-{len(self.shown)})")
-            q = self.shown[int(arg) - 1]
-            rec = self.answers.full_text(q.post_id, q.comment_id)
-            if rec is None:
-                return t("full.gone")
-            return "\n\n".join(c.as_text() for c in render_full(rec, t, md=False))
+            return self._more()
+        if m := _FULL.match(line):
+            return self._full(m.group(1))
         if low in ("/about", "about"):
-            return _about_card(self.answers.about(), t).as_text()
-        if low in ("/topics", "topics"):
-            return "\n".join(f"- {tp.name} ({tp.size})" for tp in self.answers.topics())
-        if low.startswith("/topic "):
-            name = line.split(maxsplit=1)[1]
-            tp = self.answers.find_topic(name)
-            if tp is None:
-                return t("browse.unknown_topic", name=name,
-                         suggestions=", ".join(x.name for x in self.answers.topics()[:5]))
-            return self._answer("topic", tp.name, self.answers.topic(tp.name, k=self.k),
-                                title=self._title("topic", tp.name))
-        if low.startswith("/author "):
-            name = line.split(maxsplit=1)[1]
-            who = self.answers.find_author(name)
-            if who is None:
-                return t("browse.unknown_author", name=name,
-                         suggestions=", ".join(a for a, _ in self.answers.authors()[:5]))
-            return self._answer("author", who, self.answers.author(who, k=self.k), title=self._title("author", who))
-        return self._answer("ask", line, self.answers.ask(line, k=self.k))
+            return about_card(self.answers.about(), t).as_text()
+        if low in ("/topics", "topics") or (m := _TOPIC.match(line)) and not m.group(1):
+            return self._list([f"{tp.name} ({tp.size})" for tp in self.answers.topics()])
+        if low in ("/authors", "authors") or (m := _AUTHOR.match(line)) and not m.group(1):
+            return self._list([f"{name} ({n})" for name, n in self.answers.authors()])
+        if m := _TOPIC.match(line):
+            topic, found = self.answers.find_topic(m.group(1))
+            if topic is None:
+                return not_found("topic", found, [x.name for x in self.answers.topics()], t, md=False)
+            return self._show("topic", topic.name, self.answers.topic(topic.key, k=self.k))
+        if m := _AUTHOR.match(line):
+            found = self.answers.find_author(m.group(1))
+            if found.display is None:
+                return not_found("author", found, [a for a, _ in self.answers.authors()], t, md=False)
+            return self._show("author", found.display, self.answers.author(found.display, k=self.k))
+        answer = self.answers.converse(self.conversation, line, self.k)
+        return self._show("ask", line, answer)
 
-    def _title(self, kind: str, query: str) -> str | None:
-        if kind == "topic":
-            return self.t("browse.topic_title", name=query)
-        if kind == "author":
-            return self.t("browse.author_title", name=query)
-        return None
+    def _more(self) -> str:
+        t = self.t
+        if not self.query:
+            return t("chat.help")
+        if self.kind == "ask":
+            ans = self.answers.converse(self.conversation, None, self.k)
+        else:
+            ans = self.answers.page(self.kind, self.query, self.k, self.next_offset)
+        if ans is None or not ans.quotes:
+            return t("answer.no_more", question=self.query)
+        return self._show(self.kind, self.query, ans, first=self.next_offset + 1)
 
+    def _full(self, arg: str | None) -> str:
+        t = self.t
+        numbers = sorted(self.numbered)
+        if not numbers:
+            return t("chat.full_nothing")
+        n = int(arg) if arg and arg.isdigit() else (numbers[0] if arg is None else -1)
+        if n not in self.numbered:
+            return t("chat.full_range", first=numbers[0], last=numbers[-1])
+        q = self.numbered[n]
+        rec = self.answers.full_text(q.post_id, q.comment_id)
+        if rec is None:
+            return t("full.gone")
+        return "\n\n".join(c.as_text() for c in render_full(rec, t, md=False))
 
-def _about_card(about: dict, t: Texts) -> Card:
-    keys = ("posts", "comments", "practitioners", "first_date", "last_date", "built_at", "model")
-    fields = {k: "?" if about.get(k) is None else about[k] for k in keys}
-    return Card(title=t("browse.about_title"), description=t("browse.about", **fields))
+    @staticmethod
+    def _list(items: list[str]) -> str:
+        return "\n".join(f"- {x}" for x in items)
 
 
 def open_session(args: argparse.Namespace, t: Texts, err: TextIO) -> ChatSession:

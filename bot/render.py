@@ -14,6 +14,7 @@ from urllib.parse import quote as urlquote
 
 from bot.texts import Texts
 from index.models import Answer, Quote, Record
+from index.names import Resolved
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 CONTENT_MAX = 2000
@@ -154,6 +155,44 @@ def render_answer(answer: Answer, t: Texts, *, first: int = 1, title: str | None
     return Card(title=head, description="\n\n".join(blocks), footer=clip(footer, FOOTER_MAX), shown=len(shown))
 
 
+def title_for(kind: str, query: str, t: Texts, md: bool = True) -> str | None:
+    """The title of a topic or person page (None: an answer's title names its question)."""
+    name = escape_markdown(query) if md else query  # a commenter chose this name: shown as written, never as markdown
+    if kind == "topic":
+        return t("browse.topic_title", name=name)
+    if kind == "author":
+        return t("browse.author_title", name=name)
+    return None
+
+
+def suggestion_list(names: Sequence[str], t: Texts, md: bool = True, limit: int = 5) -> str:
+    """Names to pick from, each quoted (a topic name may hold commas), at most `limit`."""
+    items = [t("browse.suggestion", name=escape_markdown(clip(n, 100)) if md else clip(n, 100)) for n in names[:limit]]
+    return t("browse.suggestion_separator").join(items) or t("browse.none_yet")
+
+
+def not_found(kind: str, found: Resolved, examples: Sequence[str], t: Texts, md: bool = True) -> str:
+    """Why a typed topic or person name found nothing: it fits several (listed), or none (close names or examples)."""
+    name = clip(found.query, 100)
+    name = escape_markdown(name) if md else name
+    if found.ambiguous:
+        return t(f"browse.ambiguous_{kind}", name=name, suggestions=suggestion_list(found.candidates, t, md))
+    return t(f"browse.unknown_{kind}", name=name, suggestions=suggestion_list(found.candidates or examples, t, md))
+
+
+ABOUT_FIELDS = ("posts", "comments", "practitioners", "first_date", "last_date", "built_at", "model")
+
+
+def about_card(about: dict, t: Texts) -> Card:
+    """What the corpus holds: counts and dates, "?" for what the index does not know."""
+    fields = {k: "?" if about.get(k) is None else about[k] for k in ABOUT_FIELDS}
+    for k in ("posts", "comments", "practitioners"):
+        if not isinstance(fields[k], int):
+            fields[k] = 0
+    return Card(title=clip(t("browse.about_title"), TITLE_MAX), description=clip(t("browse.about", **fields),
+                                                                                 DESCRIPTION_BUDGET))
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Pieces of at most `limit` characters, split at paragraph, line or word boundaries where possible."""
     pieces: list[str] = []
@@ -193,6 +232,3 @@ def quote_id(q: Quote) -> str:
     """A stable id for feedback: the chunk id when known, else post/comment."""
     return q.chunk_id or f"{q.post_id}/{q.comment_id or ''}"
 
-
-def plural_list(items: Sequence[str], limit: int = 5) -> str:
-    return ", ".join(items[:limit])

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.render import Card, choice_name, clip, escape_markdown, render_answer, render_full
+from bot.render import Card, choice_name, clip, escape_markdown, render_answer, render_full, title_for
 from index.models import Answer
 
 if TYPE_CHECKING:
@@ -32,14 +32,6 @@ def card_embed(card: Card) -> discord.Embed:
     return e
 
 
-def title_for(bot: AdoptBot, kind: str, query: str) -> str | None:
-    if kind == "topic":
-        return bot.texts("browse.topic_title", name=escape_markdown(query))
-    if kind == "author":  # a commenter chose this name: shown as written, never as markdown
-        return bot.texts("browse.author_title", name=escape_markdown(query))
-    return None
-
-
 async def defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> None:
     """Acknowledge within Discord's 3 s; remember whether the placeholder is public (the error handler needs it)."""
     if not interaction.response.is_done():
@@ -51,7 +43,7 @@ def build_answer(bot: AdoptBot, answer: Answer, *, kind: str, query: str, k: int
                  private: bool = False, guild_id: int | None = None, channel_id: int | None = None,
                  user_id: int | None = None) -> tuple[discord.Embed, discord.ui.View | None]:
     """The embed of as many quotes as fit, and its buttons (none for a "nothing on this" reply)."""
-    card = render_answer(answer, bot.texts, first=first, title=title_for(bot, kind, query))
+    card = render_answer(answer, bot.texts, first=first, title=title_for(kind, query, bot.texts))
     if not answer.answered or card.shown == 0:
         return card_embed(card), None
     aid = bot.state.save_answer(kind=kind, query=query, k=k, first=first, next_offset=first - 1 + card.shown,

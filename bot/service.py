@@ -11,13 +11,14 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from index.errors import IndexBusy, IndexMissing, StoreUnavailable
 from index.models import Answer
+from index.names import Resolved
 
 log = logging.getLogger(__name__)
 
@@ -150,48 +151,60 @@ class ReadWriteLock:
 
 
 class Answers:
-    """The Answerer plus what the bot needs around it: paging, name look-ups, caches, a guarded reindex."""
+    """The look-up API (index/lookup.py) as a bot runs it: every read under the shared side of a lock that a reindex
+    takes to swap generations, a pause after the store failed, and one build at a time."""
 
-    def __init__(self, answerer: Any, *, corpus_dir: Path, db_dir: Path, builder: Builder | None = None) -> None:
-        self.answerer = answerer
+    def __init__(self, lookup: Any, *, corpus_dir: Path, db_dir: Path, builder: Builder | None = None) -> None:
+        from index.lookup import Lookup
+
+        self.lookup: Lookup = lookup if isinstance(lookup, Lookup) else Lookup(lookup)  # an Answerer: wrapped
         self.corpus_dir = Path(corpus_dir)
         self.db_dir = Path(db_dir)
         self._builder = builder or functools.partial(_default_builder, yield_to=lambda: self._rw.readers > 0)
         self._build_lock = threading.Lock()
         self._topics: list[Any] | None = None
-        self._authors: list[tuple[str, int]] | None = None
         self._rw = ReadWriteLock()
         self._store_down_until = 0.0
         self.store_retry_s = 5.0
 
     @classmethod
     def open(cls, corpus_dir: Path, db_dir: Path) -> Answers:
-        from index.retrieval import Answerer
+        from index.lookup import Lookup
 
-        return cls(Answerer.open(db_dir), corpus_dir=corpus_dir, db_dir=db_dir)
+        return cls(Lookup.open(db_dir), corpus_dir=corpus_dir, db_dir=db_dir)
+
+    @property
+    def answerer(self) -> Any:
+        return self.lookup.answerer
 
     def close(self) -> None:
         """Release the store (Chroma) cleanly on shutdown."""
-        for obj in (self.answerer, getattr(self.answerer, "index", None)):
-            close = getattr(obj, "close", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception:  # shutting down: log, never mask the exit
-                    log.warning("closing %s failed", type(obj).__name__, exc_info=True)
+        try:
+            self.lookup.close()
+        except Exception:  # shutting down: log, never mask the exit
+            log.warning("closing the index failed", exc_info=True)
 
-    # answers ---------------------------------------------------------------------------------------------------
+    # reads -----------------------------------------------------------------------------------------------------
     # Every read holds the shared side of `_rw` and a reindex swaps in the new generation under the exclusive side:
     # LiveIndex.refresh() drops the chunk tables a concurrent dense()/lexical() is still reading, so a question
     # overlapping a refresh failed ("'NoneType' is not iterable") or took a chunk of the wrong generation.
-    def ask(self, question: str, k: int = 5, offset: int = 0) -> Answer:
+    def ask(self, question: str, k: int = 5, *, offset: int = 0, exclude: Collection[Any] = (),
+            context: Sequence[str] = ()) -> Answer:
         with self._rw.read(), self._store():
-            return self.answerer.ask(question, k=k, offset=offset)
+            return self.lookup.ask(question, k, offset=offset, exclude=exclude, context=context)
 
-    def page(self, kind: str, query: str, k: int, offset: int) -> Answer:
+    def page(self, kind: str, query: str, k: int, offset: int = 0, *, exclude: Collection[Any] = (),
+             context: Sequence[str] = ()) -> Answer:
         """The next quotes of an earlier answer (the "More" button, the chat's `more`)."""
         with self._rw.read(), self._store():
-            return self._page(kind, query, k, offset)
+            return self.lookup.page(kind, query, k, offset, exclude=exclude, context=context)
+
+    def converse(self, conversation: Any, question: str | None, k: int = 5) -> Answer | None:
+        """A question of a conversation (index/conversation.py), or its "more" when `question` is None."""
+        with self._rw.read(), self._store():
+            if question is None:
+                return conversation.more(self.lookup, k)
+            return conversation.ask(self.lookup, question, k)
 
     @contextmanager
     def _store(self) -> Iterator[None]:
@@ -206,62 +219,41 @@ class Answers:
             self._store_down_until = time.monotonic() + self.store_retry_s
             raise
 
-    def _page(self, kind: str, query: str, k: int, offset: int) -> Answer:
-        if kind == "ask":
-            return self.answerer.ask(query, k=k, offset=offset)
-        if kind == "topic":
-            full = self.answerer.topic(query, k=offset + k)
-        elif kind == "author":
-            full = self.answerer.author(query)
-        else:
-            raise ValueError(f"unknown answer kind {kind!r}")
-        quotes = list(full.quotes)[offset: offset + k]
-        return Answer(question=full.question, answered=bool(quotes), quotes=quotes, mode=full.mode)
-
     def topic(self, name: str, k: int = 10) -> Answer:
         with self._rw.read(), self._store():
-            return self.answerer.topic(name, k=k)
+            return self.lookup.topic(name, k)
 
     def author(self, name: str, k: int = 10) -> Answer:
         with self._rw.read(), self._store():
-            return self._page("author", name, k, 0)
+            return self.lookup.author(name, k)
 
     def about(self) -> dict:
         with self._rw.read():
-            return self.answerer.about()
+            return self.lookup.about()
 
     def full_text(self, post_id: str, comment_id: str | None) -> Any:
         with self._rw.read():
-            return self.answerer.full_text(post_id, comment_id)
+            return self.lookup.full_text(post_id, comment_id)
 
     # look-ups (autocomplete and checking a value typed by hand) -------------------------------------------------
     def topics(self) -> list[Any]:
         topics = self._topics  # one read: a reindex may reset the cache meanwhile
         if topics is None:
             with self._rw.read():
-                topics = self._topics = list(self.answerer.topics())
+                topics = self._topics = list(self.lookup.topics())
         return topics
 
     def authors(self) -> list[tuple[str, int]]:
-        authors = self._authors
-        if authors is None:
-            with self._rw.read():
-                authors = self._authors = sorted(self.answerer.authors(), key=lambda a: (-a[1], a[0].lower()))
-        return authors
+        with self._rw.read():
+            return self.lookup.authors()
 
-    def find_topic(self, value: str) -> Any | None:
-        v = value.strip().lower()
-        for t in self.topics():
-            if v in (str(t.key).lower(), str(t.name).lower()):
-                return t
-        return None
+    def find_topic(self, value: str) -> tuple[Any | None, Resolved]:
+        with self._rw.read():
+            return self.lookup.find_topic(value)
 
-    def find_author(self, value: str) -> str | None:
-        v = " ".join(value.split()).lower()
-        for name, _n in self.authors():
-            if name.lower() == v:
-                return name
-        return None
+    def find_author(self, value: str) -> Resolved:
+        with self._rw.read():
+            return self.lookup.find_author(value)
 
     def corpus_files(self) -> list[str]:
         from index.corpus import CORPUS_SUFFIXES
@@ -283,9 +275,8 @@ class Answers:
         try:
             report = self._builder(self.corpus_dir, self.db_dir, progress=progress, full=full)
             with self._rw.write():  # waits for the questions in flight; new ones wait for the swap
-                self.answerer.refresh()
+                self.lookup.refresh()
                 self._topics = None
-                self._authors = None
             return report
         finally:
             self._build_lock.release()
@@ -295,14 +286,13 @@ class Answers:
         True when it did. Cheap when nothing changed: one small file read."""
         from index.store import read_live_name
 
-        index = getattr(self.answerer, "index", None)
+        index = getattr(self.lookup, "index", None)
         current = getattr(index, "generation", None)
         if self.building or current is None or read_live_name(self.db_dir) in (None, current):
             return False
         with self._rw.write():
-            changed = bool(self.answerer.refresh())
+            changed = bool(self.lookup.refresh())
             self._topics = None
-            self._authors = None
         if changed:
             log.info("a newer index went live (%s): now answering from it", getattr(index, "generation", "?"))
         return changed

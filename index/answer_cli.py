@@ -24,6 +24,8 @@ _FALLBACK = {
     "unknown_topic": "There is no topic “{name}”. Pick one from the list, for example: {suggestions}.",
     "unknown_author": "Nobody named “{name}” commented in the corpus. Pick a name from the list, for example: "
     "{suggestions}.",
+    "ambiguous_topic": "“{name}” matches several topics: {suggestions}. Which one?",
+    "ambiguous_author": "“{name}” matches several people: {suggestions}. Which one?",
 }
 
 
@@ -48,9 +50,9 @@ def _db(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace) -> Any:
-    from index.retrieval import Answerer
+    from index.lookup import Lookup
 
-    return Answerer.open(_db(args))
+    return Lookup.open(_db(args))
 
 
 def _text(answer: Answer) -> str:
@@ -78,10 +80,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if k < 1:
         raise UserError(f"-k must be at least 1 (got {k})")
     batch = args.question == ["-"]
-    answerer = _open(args)
+    lookup = _open(args)
     questions = (line.rstrip("\n") for line in sys.stdin) if batch else iter([" ".join(args.question)])
     for question in questions:  # a blank line still gets its (unanswered) line, so output lines pair with input
-        answer = answerer.ask(question, k=k, mode=mode)
+        answer = lookup.ask(question, k, mode=mode)
         if args.json:
             sys.stdout.write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
         else:
@@ -105,12 +107,11 @@ def cmd_topics(args: argparse.Namespace) -> int:
 def cmd_topic(args: argparse.Namespace) -> int:
     """What practitioners said on one topic; an unknown name is a one-line error with suggestions."""
     name = " ".join(args.name)
-    answerer = _open(args)
-    topic, close = answerer.find_topic(name)
+    lookup = _open(args)
+    topic, found = lookup.find_topic(name)
     if topic is None:
-        suggestions = ", ".join(close or [t.name for t in answerer.topics()[:3]]) or "(no topics yet)"
-        raise UserError(_say("browse", "unknown_topic", name=name, suggestions=suggestions))
-    answer = answerer.topic(topic.key)
+        _not_found("topic", name, found.candidates or [t.name for t in lookup.topics()[:3]], found.ambiguous)
+    answer = lookup.topic(topic.key)
     print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else _text(answer))
     return 0
 
@@ -118,11 +119,17 @@ def cmd_topic(args: argparse.Namespace) -> int:
 def cmd_author(args: argparse.Namespace) -> int:
     """Every comment of one person, across posts; an unknown name is a one-line error with suggestions."""
     name = " ".join(args.name)
-    answerer = _open(args)
-    key, close = answerer.find_author(name)
-    if key is None:
-        suggestions = ", ".join(close or [n for n, _ in answerer.authors()[:3]]) or "(no named authors)"
-        raise UserError(_say("browse", "unknown_author", name=name, suggestions=suggestions))
-    answer = answerer.author(name)
+    lookup = _open(args)
+    found = lookup.find_author(name)
+    if found.key is None:
+        _not_found("author", name, found.candidates or [n for n, _ in lookup.authors()[:3]], found.ambiguous)
+    answer = lookup.author(found.display or name)
     print(json.dumps(answer.to_json(), ensure_ascii=False) if args.json else _text(answer))
     return 0
+
+
+def _not_found(kind: str, name: str, names: Any, ambiguous: bool) -> None:
+    """One line: the name is unknown (with examples) or could mean several (which are listed)."""
+    suggestions = "; ".join(f"“{n}”" for n in list(names)[:5]) or "(none yet)"
+    raise UserError(_say("browse", f"{'ambiguous' if ambiguous else 'unknown'}_{kind}", name=name,
+                         suggestions=suggestions))

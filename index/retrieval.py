@@ -7,7 +7,6 @@ Ranking is at the level of records (a comment or a post), not chunks: a comment 
 
 from __future__ import annotations
 
-import difflib
 import logging
 import math
 import re
@@ -15,16 +14,17 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from index.fusion import best_per_key, rrf, weighted_sum
 from index.models import Answer, Chunk, Quote, Record
+from index.names import name_key
 from index.quotes import GENERIC, STOPWORDS, content_terms, cut_quote, stem
-from index.settings import RetrievalSettings, paths
-from index.topics import Topic, apply_overrides, derive_topics, load_overrides, load_subject, load_topics, slug
+from index.settings import RetrievalSettings
+from index.topics import load_subject
 
 if TYPE_CHECKING:
     from index.embedding import Embedder
@@ -48,12 +48,6 @@ SUBJECT_MIN = 0.0
 GENERIC_WEIGHT = 0.25  # share of its idf a corpus-generic word ("social", "media", "business") keeps
 
 
-def name_key(name: str | None) -> str:
-    """A person's name reduced for matching: case, spacing and punctuation ignored, a trailing '@ blog' or
-    '(blog)' dropped, so "Annie @ PhD in Parenting" and "annie" find the same person."""
-    s = re.sub(r"\s+@.*$|\(.*?\)", "", (name or "").replace("’", "'"))
-    return re.sub(r"\W+", "", s.casefold())
-
 
 @dataclass
 class _Candidate:
@@ -67,7 +61,9 @@ def _rec_key(c: Chunk) -> RecKey:
 
 
 class Answerer:
-    """Answers questions, topic and author lookups from one live index with one loaded model."""
+    """Ranks and quotes the records that answer a question, from one live index with one loaded model.
+
+    Look-ups by topic or person and paging for the front ends are in index/lookup.py, which calls this."""
 
     def __init__(
         self,
@@ -81,7 +77,6 @@ class Answerer:
         lexical_weight: float = 1.0,
         stem_weight: float = 1.0,
         candidates: int | None = None,
-        overrides_path: Path | None = None,
         max_chars: int | None = None,
     ) -> None:
         self.index = index
@@ -98,9 +93,7 @@ class Answerer:
         self.stem_weight = stem_weight
         self.candidates = candidates or self.settings.candidates
         self.max_chars = max_chars or self.settings.max_quote_chars
-        self.overrides_path = overrides_path if overrides_path is not None else paths().prompts_dir / "topics.toml"
         self._lock = threading.Lock()
-        self._topics: list[Topic] | None = None
         self._load_state()
 
     @classmethod
@@ -125,7 +118,7 @@ class Answerer:
 
     # -- state derived from the live snapshot ---------------------------------------------------------------
     def _load_state(self) -> None:
-        """Per-snapshot tables: records by key, term document frequencies (for idf), people by name."""
+        """Per-snapshot tables: records by key, term document frequencies (for idf)."""
         records = self.index.records()
         by_key = {(r.post_id, r.comment_id): r for r in records}
         df_words: Counter[str] = Counter()
@@ -136,23 +129,10 @@ class Answerer:
         for w, n in df_words.items():
             s = stems.setdefault(w, stem(w))
             df[s] += n  # an overcount when two surface forms share a record; harmless for a weight
-        people: dict[str, list[Record]] = {}
-        display: dict[str, Counter[str]] = {}
-        for r in records:
-            if r.author:
-                k = name_key(r.author)
-                if k:
-                    people.setdefault(k, []).append(r)
-                    display.setdefault(k, Counter())[r.author] += 1
-        for rs in people.values():
-            rs.sort(key=lambda r: (r.date or "", r.post_id, r.kind != "post", r.comment_id or ""))
         with self._lock:
             self._records = by_key
             self._df = df
             self._n = max(1, len(records))
-            self._people = people
-            self._display = {k: c.most_common(1)[0][0] for k, c in display.items()}
-            self._topics = None
             gen = getattr(self.index, "generation_dir", None)
             self._subject = load_subject(Path(gen)) if gen is not None else None
             self._term_cache: dict[RecKey, frozenset[str]] = {}
@@ -293,11 +273,17 @@ class Answerer:
                      comment_id=r.comment_id, kind=r.kind, score=float(c.score), post_url=r.post_url,
                      chunk_id=c.chunk.chunk_id)
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid", offset: int = 0) -> Answer:
-        """Quotes answering the question, or answered=False when the corpus has nothing on it."""
-        return self._answer(question, k, mode, offset)
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid", offset: int = 0, *,
+            exclude: Collection[RecKey] = (), force: bool = False) -> Answer:
+        """Quotes answering the question, or answered=False when the corpus has nothing on it.
 
-    def _answer(self, question: str, k: int, mode: str, offset: int, *, force: bool = False) -> Answer:
+        `exclude`: records (post_id, comment_id) already shown, e.g. earlier in a conversation, never shown again;
+        `offset` then counts in what is left. `force`: answer even where the refusal gate doubts (a topic an admin
+        defined by a query vouches for its wording)."""
+        return self._answer(question, k, mode, offset, exclude=frozenset(exclude), force=force)
+
+    def _answer(self, question: str, k: int, mode: str, offset: int, *, exclude: frozenset[RecKey] = frozenset(),
+                force: bool = False) -> Answer:
         if mode not in MODES:
             from index.errors import UserError
 
@@ -311,7 +297,7 @@ class Answerer:
                                                                                     "total": 0.0})
         qvec = self.embedder.embed_query(question)
         t1 = time.perf_counter()
-        n = max(self.candidates, 4 * (k + offset))
+        n = max(self.candidates, 4 * (k + offset + len(exclude)))
         dense = self.index.dense(qvec, n)
         t_dense = time.perf_counter()
         lexical = self.index.lexical(question, n)
@@ -328,6 +314,8 @@ class Answerer:
         quotes: list[Quote] = []
         if answered:
             ranked = self._rank(dense, lexical, mode, weights)
+            if exclude:
+                ranked = [c for c in ranked if c.key not in exclude]
             pages = offset // k + 1 + (1 if offset % k else 0)
             chosen = self._diversify(ranked, k, pages)[offset: offset + k]
             for c in chosen:
@@ -340,114 +328,29 @@ class Answerer:
             "embed": (t1 - t0) * 1000, "search": (t2 - t1) * 1000, "dense": (t_dense - t1) * 1000,
             "lexical": (t2 - t_dense) * 1000, "quotes": (t3 - t2) * 1000, "total": (t3 - t0) * 1000})
 
-    # -- topics ----------------------------------------------------------------------------------------------
-    def topics(self) -> list[Topic]:
-        """Derived topics of the live generation with the admins' overrides applied (re-read on each call, so an
-        edit of prompts/topics.toml shows without a restart)."""
-        if self._topics is None:
-            gen = getattr(self.index, "generation_dir", None)
-            derived = load_topics(Path(gen)) if gen is not None else None
-            if derived is None:  # built before topics existed: derive in memory once
-                derived = derive_topics(self.index.records(), self.index.chunks(), self.index.vectors())
-            self._topics = derived
-        out = apply_overrides(self._topics, load_overrides(self.overrides_path))
-        return [self._sized(t) for t in out]
-
-    def _sized(self, t: Topic) -> Topic:
-        if t.query is None or t.size:
-            return t
-        terms = {stem(w.lower()) for w in t.words} or set(content_terms(t.query or "", drop_generic=True))
-        size = sum(1 for r in self._records.values() if terms & set(content_terms(r.text)))
-        return Topic(key=t.key, name=t.name, size=size, words=t.words, members=t.members, query=t.query)
-
-    def find_topic(self, name: str) -> tuple[Topic | None, list[str]]:
-        """The topic a user meant (key, name, or a unique start of one) and, when none, the closest names."""
-        ts = self.topics()
-        q = slug(name)
-        for t in ts:
-            if q and (q == t.key or q == slug(t.name)):
-                return t, []
-        starts = [t for t in ts if q and (t.key.startswith(q) or slug(t.name).startswith(q) or q in t.key)]
-        if len(starts) == 1:
-            return starts[0], []
-        names = [t.name for t in ts]
-        close = [t.name for t in starts] or difflib.get_close_matches(name, names, n=3, cutoff=0.3)
-        return None, close
-
-    def topic(self, name: str, k: int = 10) -> Answer:
-        """What practitioners said on one topic: its members closest to the topic's centre, one per comment."""
-        t0 = time.perf_counter()
-        t, _ = self.find_topic(name)
-        if t is None:
-            return Answer(question=f"topic: {name}", answered=False, mode="topic")
-        if t.query is not None and not t.members:
-            # an admin's topic is answered even when the refusal gate doubts its wording: the admin vouched for it
-            a = self._answer(t.query, k, "hybrid", 0, force=True)
-            a.question, a.mode = f"topic: {t.name}", "topic"
-            return a
-        weights = {s: self.idf(s) for w in t.words for s in content_terms(w)}
-        ranked = []
-        for post_id, comment_id, sim in t.members:
+    # -- records chosen elsewhere (a topic's members) ---------------------------------------------------------
+    def quote_records(self, ranked: Sequence[tuple[RecKey, float]], k: int, offset: int = 0,
+                      terms: Sequence[str] = ()) -> list[Quote]:
+        """Quotes for records ranked by someone else (a topic's members by closeness to its centre): the same
+        diversity per page and the same cuts as an answer; `terms` are the words the cut should favour."""
+        weights = {s: self.idf(s) for w in terms for s in content_terms(w)}
+        ranked_c = []
+        for (post_id, comment_id), score in ranked:
             r = self._records.get((post_id, comment_id))
             if r is None:
                 continue
             chunk = Chunk(chunk_id=f"{post_id}:{comment_id}", post_id=post_id, comment_id=comment_id, kind=r.kind,
                           author=r.author, date=r.date, post_title=r.post_title, post_url=r.post_url, start=0,
                           end=len(r.text), text=r.text, content_hash="")
-            ranked.append(_Candidate((post_id, comment_id), sim, chunk))
-        chosen = self._diversify(ranked, k, 1)
-        quotes = [q for c in chosen if (q := self._quote(c, weights, use_focus=False))]
-        return Answer(question=f"topic: {t.name}", answered=bool(quotes), quotes=quotes, mode="topic",
-                      timings_ms={"total": (time.perf_counter() - t0) * 1000})
+            ranked_c.append(_Candidate((post_id, comment_id), score, chunk))
+        k, offset = max(1, int(k)), max(0, int(offset))
+        pages = offset // k + 1 + (1 if offset % k else 0)
+        chosen = self._diversify(ranked_c, k, pages)[offset: offset + k]
+        return [q for c in chosen if (q := self._quote(c, weights, use_focus=False))]
 
-    # -- people ----------------------------------------------------------------------------------------------
-    def authors(self) -> list[tuple[str, int]]:
-        """(name, records) for every named person, most prolific first."""
-        return sorted(((self._display[k], len(rs)) for k, rs in self._people.items()), key=lambda p: (-p[1], p[0]))
-
-    def find_author(self, name: str) -> tuple[str | None, list[str]]:
-        """The person a user meant (exact name key, else a unique name containing it) and close names if none."""
-        q = name_key(name)
-        if q in self._people:
-            return q, []
-        hits = [k for k in self._people if q and (k.startswith(q) or q in k)]
-        if len(hits) == 1:
-            return hits[0], []
-        names = [self._display[k] for k in (hits or self._people)]
-        close = names if hits else difflib.get_close_matches(name, names, n=3, cutoff=0.5)
-        return None, sorted(close)[:5]
-
-    def author(self, name: str) -> Answer:
-        """Every post and comment of one person, across posts, oldest first; each as its opening sentences."""
-        t0 = time.perf_counter()
-        key, _ = self.find_author(name)
-        if key is None:
-            return Answer(question=f"author: {name}", answered=False, mode="author")
-        quotes = []
-        for r in self._people[key]:
-            text = cut_quote(r.text, {}, max_chars=self.max_chars)
-            if text:
-                quotes.append(Quote(text=text, author=r.author, date=r.date, post_id=r.post_id,
-                                    post_title=r.post_title, comment_id=r.comment_id, kind=r.kind, score=1.0,
-                                    post_url=r.post_url))
-        return Answer(question=f"author: {self._display[key]}", answered=bool(quotes), quotes=quotes,
-                      mode="author", timings_ms={"total": (time.perf_counter() - t0) * 1000})
-
-    # -- the rest of the contract ----------------------------------------------------------------------------
-    def about(self) -> dict[str, Any]:
-        """What the bot knows: counts and the date range, for /about and `adoptbot chat`."""
-        recs = list(self._records.values())
-        dates = sorted(r.date for r in recs if r.date)
-        manifest = getattr(self.index, "manifest", {}) or {}
-        return {
-            "posts": sum(r.kind == "post" for r in recs),
-            "comments": sum(r.kind == "comment" for r in recs),
-            "practitioners": len(self._people),
-            "first_date": dates[0] if dates else None,
-            "last_date": dates[-1] if dates else None,
-            "built_at": manifest.get("built_at"),
-            "model": manifest.get("model") or getattr(self.embedder, "name", None),
-        }
+    def records(self) -> list[Record]:
+        """The live snapshot's records (posts and comments)."""
+        return list(self._records.values())
 
     def full_text(self, post_id: str, comment_id: str | None) -> Record | None:
         return self._records.get((post_id, comment_id))

@@ -77,6 +77,16 @@ def real_embedder():
     return get_embedder(EmbedSettings(backend="torch"))
 
 
+@pytest.fixture(scope="session")
+def shipped_db(tmp_path_factory, real_embedder):
+    """The shipped corpus built once with the real model, for the tests that only read it."""
+    from index.build import build_index
+
+    db = tmp_path_factory.mktemp("answers-db")
+    build_index(SHIPPED_CORPUS, db, embedder=real_embedder)
+    return db
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

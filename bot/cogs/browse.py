@@ -11,7 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import question_cooldown
-from bot.render import CHOICE_NAME_MAX, CHOICES_MAX, Card, choice_name, clip, escape_markdown
+from bot.render import CHOICE_NAME_MAX, CHOICES_MAX, about_card, choice_name, not_found
 from bot.replies import card_embed, defer, send_answer
 from bot.texts import texts
 from index.errors import UserError
@@ -39,14 +39,13 @@ class Browse(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     @question_cooldown()
     async def topic(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
-        topics = await self.bot.lookup(self.bot.answers.topics)
-        found = self.bot.answers.find_topic(name)
-        if found is None:  # typed by hand, not picked: checked, never trusted
-            raise UserError(self.bot.texts("browse.unknown_topic", name=escape_markdown(clip(name, 100)),
-                                           suggestions=", ".join(escape_markdown(t.name) for t in topics[:5])))
+        topic, found = await self.bot.lookup(self.bot.answers.find_topic, name)
+        if topic is None:  # typed by hand, not picked: resolved as the CLI and the chat do, never trusted
+            topics = await self.bot.lookup(self.bot.answers.topics)
+            raise UserError(not_found("topic", found, [t.name for t in topics], self.bot.texts))
         await defer(interaction)
-        answer = await asyncio.to_thread(self.bot.answers.topic, found.key, BROWSE_K)
-        await send_answer(interaction, answer, kind="topic", query=found.name, k=BROWSE_K)
+        answer = await asyncio.to_thread(self.bot.answers.topic, topic.key, BROWSE_K)
+        await send_answer(interaction, answer, kind="topic", query=topic.name, k=BROWSE_K)
 
     @topic.autocomplete("name")
     async def topic_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -61,14 +60,13 @@ class Browse(commands.Cog):
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     @question_cooldown()
     async def author(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]) -> None:
-        people = await self.bot.lookup(self.bot.answers.authors)
-        who = self.bot.answers.find_author(name)
-        if who is None:
-            raise UserError(self.bot.texts("browse.unknown_author", name=escape_markdown(clip(name, 100)),
-                                           suggestions=", ".join(escape_markdown(p) for p, _ in people[:5])))
+        found = await self.bot.lookup(self.bot.answers.find_author, name)
+        if found.display is None:  # "annie" finds "Annie @ PhD in Parenting" here as in the CLI and the chat
+            people = await self.bot.lookup(self.bot.answers.authors)
+            raise UserError(not_found("author", found, [p for p, _ in people], self.bot.texts))
         await defer(interaction)
-        answer = await asyncio.to_thread(self.bot.answers.author, who, BROWSE_K)
-        await send_answer(interaction, answer, kind="author", query=who, k=BROWSE_K)
+        answer = await asyncio.to_thread(self.bot.answers.author, found.display, BROWSE_K)
+        await send_answer(interaction, answer, kind="author", query=found.display, k=BROWSE_K)
 
     @author.autocomplete("name")
     async def author_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -83,14 +81,7 @@ class Browse(commands.Cog):
     async def about(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         about = await asyncio.to_thread(self.bot.answers.about)
-        fields = {k: "?" if about.get(k) is None else about.get(k)
-                  for k in ("posts", "comments", "practitioners", "first_date", "last_date", "built_at", "model")}
-        for k in ("posts", "comments", "practitioners"):
-            if not isinstance(fields[k], int):
-                fields[k] = 0
-        card = Card(title=self.bot.texts("browse.about_title"), description=clip(self.bot.texts("browse.about",
-                                                                                                **fields), 4000))
-        await interaction.followup.send(embed=card_embed(card))
+        await interaction.followup.send(embed=card_embed(about_card(about, self.bot.texts)))
 
 
 async def setup(bot: AdoptBot) -> None:

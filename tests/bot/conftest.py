@@ -29,7 +29,7 @@ from tests.bot.discord_standin import (
     iso,
     snowflake,
 )
-from tests.bot.fakes import FakeAnswerer, FakeBuilder
+from tests.bot.fakes import FakeAnswerer, FakeBuilder, FakeLookup
 
 USER_ID = 900000000000000040
 ADMIN_ROLE = 900000000000000050
@@ -183,7 +183,7 @@ async def harness(api: DiscordStandIn, tmp_path: Path, monkeypatch: pytest.Monke
     data = tmp_path / "data"
     answerer = FakeAnswerer()
     builder = FakeBuilder()
-    answers = Answers(answerer, corpus_dir=corpus, db_dir=data, builder=builder)
+    answers = Answers(FakeLookup(answerer), corpus_dir=corpus, db_dir=data, builder=builder)
     settings = DiscordSettings(token=GOOD_TOKEN, **settings_kw)
     bot = AdoptBot(settings=settings, answers=answers, state=BotState(data / "bot.sqlite3"), texts=load_texts(),
                    data_dir=data, progress_every_s=0.02)

@@ -1,4 +1,5 @@
-"""A fake Answerer with the real contract (same methods, same dataclasses from index.models), for unit tests."""
+"""A fake Answerer with the real contract (same methods, same dataclasses from index.models), under the real look-up
+API, for unit tests."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.build import BuildReport
+from index.lookup import Lookup
 from index.models import Answer, Quote, Record
+from index.settings import RetrievalSettings
+from index.topics import Topic
 
 LONG = ("Social media is a conversation, not a broadcast channel, and the companies that win treat it as one. " * 30)
 MENTIONS = "Tell @everyone and <@123456789012345678> about **this** and `that` [link](http://x.y) # heading"
@@ -34,68 +38,57 @@ def make_records() -> list[Record]:
 
 
 @dataclass
-class FakeTopic:
-    key: str
-    name: str
-    size: int
-    words: tuple[str, ...] = ()
+class FakeIndex:
+    """What the look-up API reads from a live index besides the Answerer: the manifest, no topics file."""
+
+    manifest: dict = field(default_factory=lambda: {"built_at": "2026-01-01T00:00:00Z", "model": "fake"})
+    generation_dir: Path | None = None
 
 
 @dataclass
 class FakeAnswerer:
-    records: list[Record] = field(default_factory=make_records)
+    """The Answerer's contract (ask, quote_records, records, full_text, refresh) with canned rankings: every comment
+    in order, "nothing" refused, "boom" failing, "everyone" putting the mention-laden comment first."""
+
+    records_: list[Record] = field(default_factory=make_records)
     build_delay: float = 0.0
     refreshed: int = 0
     calls: list[tuple] = field(default_factory=list)
     threads: set[str] = field(default_factory=set)
+    index: FakeIndex = field(default_factory=FakeIndex)
+    max_chars: int = 4000
+    settings: RetrievalSettings = field(default_factory=RetrievalSettings)
+    embedder: object = None
 
     def _quote(self, r: Record, score: float = 1.0) -> Quote:
         return Quote(text=r.text, author=r.author, date=r.date, post_id=r.post_id, post_title=r.post_title,
                      comment_id=r.comment_id, kind=r.kind, score=score, post_url=r.post_url,
                      chunk_id=f"{r.post_id}:{r.comment_id}:0")
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid", offset: int = 0) -> Answer:
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid", offset: int = 0, *, exclude=(),
+            force: bool = False) -> Answer:
         self.threads.add(threading.current_thread().name)
         self.calls.append(("ask", question, k, offset))
-        if "nothing" in question.lower():
+        if "nothing" in question.lower() and not force:
             return Answer(question=question, answered=False, mode=mode)
         if "boom" in question.lower():
             raise RuntimeError("simulated retrieval failure")
-        ranked = [r for r in self.records if r.kind == "comment"]
+        ranked = [r for r in self.records_ if r.kind == "comment"]
         if "everyone" in question.lower():
             ranked = [r for r in ranked if r.comment_id == "c2"] + ranked
+        ranked = [r for r in dict.fromkeys(ranked) if (r.post_id, r.comment_id) not in set(exclude)]
         quotes = [self._quote(r, 1.0 - i / 100) for i, r in enumerate(ranked)][offset: offset + k]
         return Answer(question=question, answered=bool(quotes), quotes=quotes, mode=mode)
 
-    def topics(self) -> list[FakeTopic]:
-        out = [FakeTopic("roi", "Proving ROI", 4), FakeTopic("legal", "Legal risk", 13)]
-        out += [FakeTopic(f"t{i}", f"Topic number {i} " + "x" * 120, 1) for i in range(40)]
-        return out
+    def quote_records(self, ranked, k: int, offset: int = 0, terms=()) -> list[Quote]:
+        by_key = {(r.post_id, r.comment_id): r for r in self.records_}
+        return [self._quote(by_key[key], s) for key, s in ranked if key in by_key][offset: offset + k]
 
-    def topic(self, name: str, k: int = 10) -> Answer:
-        self.calls.append(("topic", name, k))
-        recs = [r for r in self.records if r.post_id == ("p2" if "legal" in name.lower() else "p1")]
-        return Answer(question=f"topic: {name}", answered=True, quotes=[self._quote(r) for r in recs][:k],
-                      mode="topic")
-
-    def authors(self) -> list[tuple[str, int]]:
-        names: dict[str, int] = {}
-        for r in self.records:
-            if r.author:
-                names[r.author] = names.get(r.author, 0) + 1
-        return sorted(names.items(), key=lambda p: (-p[1], p[0]))
-
-    def author(self, name: str) -> Answer:
-        quotes = [self._quote(r) for r in self.records if r.author == name]
-        return Answer(question=f"author: {name}", answered=bool(quotes), quotes=quotes, mode="author")
-
-    def about(self) -> dict:
-        return {"posts": 2, "comments": len(self.records) - 2, "practitioners": len(self.authors()),
-                "first_date": "2009-03-01", "last_date": "2010-02-01", "built_at": "2026-01-01T00:00:00Z",
-                "model": "fake"}
+    def records(self) -> list[Record]:
+        return list(self.records_)
 
     def full_text(self, post_id: str, comment_id: str | None) -> Record | None:
-        for r in self.records:
+        for r in self.records_:
             if (r.post_id, r.comment_id) == (post_id, comment_id):
                 return r
         return None
@@ -103,6 +96,27 @@ class FakeAnswerer:
     def refresh(self) -> bool:
         self.refreshed += 1
         return True
+
+
+def fake_topics(records: list[Record]) -> list[Topic]:
+    """Two real topics over the fake records, and 40 with long names (autocomplete must cut them)."""
+    def members(post_id: str) -> tuple:
+        return tuple((r.post_id, r.comment_id, 1.0) for r in records if r.post_id == post_id)
+
+    out = [Topic("roi", "Proving ROI", 4, ("roi",), members("p1")),
+           Topic("legal", "Legal risk", 13, ("legal",), members("p2"))]
+    out += [Topic(f"t{i}", f"Topic number {i} " + "x" * 120, 1, (), members("p1")[:1]) for i in range(40)]
+    return out
+
+
+class FakeLookup(Lookup):
+    """The real look-up API over the fake Answerer, with topics as if derived by a build."""
+
+    def __init__(self, answerer: FakeAnswerer | None = None) -> None:
+        super().__init__(answerer or FakeAnswerer(), overrides_path=Path("/nonexistent/topics.toml"))
+
+    def _derived_topics(self) -> list[Topic]:
+        return fake_topics(self.answerer.records())
 
 
 class FakeBuilder:

@@ -20,12 +20,12 @@ from bot.state import BotState
 from bot.texts import load_texts
 from index.settings import DiscordSettings
 from tests.bot.discord_standin import GOOD_TOKEN, GUILD_ID
-from tests.bot.fakes import FakeAnswerer, FakeBuilder
+from tests.bot.fakes import FakeBuilder, FakeLookup
 
 
 @pytest.fixture
 def session(tmp_path):
-    return ChatSession(Answers(FakeAnswerer(), corpus_dir=tmp_path, db_dir=tmp_path, builder=FakeBuilder()),
+    return ChatSession(Answers(FakeLookup(), corpus_dir=tmp_path, db_dir=tmp_path, builder=FakeBuilder()),
                        load_texts())
 
 
@@ -43,7 +43,9 @@ def test_chat_answers_each_stdin_line_then_exits_at_eof(session):
 
 
 def test_chat_full_needs_a_shown_quote(session):
-    assert "quote number" in session.handle("full 3")
+    assert "No quotes shown yet" in session.handle("full 3")
+    session.handle("how to prove ROI?")
+    assert "number of a quote shown above (1–5)" in session.handle("full 9")
     assert session.handle("quit") is None
 
 
@@ -77,7 +79,7 @@ def test_missing_token_exits_with_a_non_restart_code(monkeypatch, capsys, tmp_pa
 
 
 def _bot(tmp_path, **kw):
-    answers = Answers(FakeAnswerer(), corpus_dir=tmp_path, db_dir=tmp_path, builder=FakeBuilder())
+    answers = Answers(FakeLookup(), corpus_dir=tmp_path, db_dir=tmp_path, builder=FakeBuilder())
     settings = DiscordSettings(token=GOOD_TOKEN, **kw)
     return AdoptBot(settings=settings, answers=answers, state=BotState(tmp_path / "bot.sqlite3"),
                     texts=load_texts(), data_dir=tmp_path)

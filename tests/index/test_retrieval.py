@@ -1,20 +1,18 @@
 """The Answerer against small in-memory fakes of LiveIndex and Embedder (the real ones: tests marked integration)."""
 
 import hashlib
-import io
 import json
 import math
-from argparse import Namespace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index import answer_cli
 from index.errors import UserError
 from index.models import Chunk, Record
+from index.names import name_key
 from index.quotes import ELLIPSIS, content_terms, is_verbatim, sentence_spans
-from index.retrieval import GENERIC_WEIGHT, Answerer, name_key
+from index.retrieval import GENERIC_WEIGHT, Answerer
 
 
 class FakeEmbedder:
@@ -126,7 +124,7 @@ RECORDS = [
 @pytest.fixture
 def answerer(tmp_path):
     emb = FakeEmbedder()
-    return Answerer(FakeIndex(RECORDS, emb), emb, overrides_path=tmp_path / "none.toml")
+    return Answerer(FakeIndex(RECORDS, emb), emb)
 
 
 def source(r_key):
@@ -212,10 +210,10 @@ def test_a_question_pointing_away_from_the_corpus_subject_is_refused(tmp_path):
     emb = FakeEmbedder()
     idx = FakeIndex(RECORDS, emb, generation_dir=tmp_path)
     q = "plumbers Twitter local customers"
-    assert Answerer(idx, emb, overrides_path=tmp_path / "x.toml").ask(q).answered
+    assert Answerer(idx, emb).ask(q).answered
     save_topics([], tmp_path, subject=-emb.embed_query(q))  # a corpus "about" the opposite of the question
     assert load_subject(tmp_path).shape == (emb.dim,)
-    vetoed = Answerer(idx, emb, overrides_path=tmp_path / "x.toml").ask(q)
+    vetoed = Answerer(idx, emb).ask(q)
     assert vetoed.answered is False and vetoed.quotes == []
     assert not Answerer(idx, emb).decide(0.99, 1.0, subject_cos=-0.01)
     assert Answerer(idx, emb).decide(0.99, 1.0, subject_cos=0.01)
@@ -233,91 +231,25 @@ def test_posts_are_quotable_with_their_author(answerer):
     assert post and post[0].author == "Dana" and post[0].comment_id is None
 
 
-def test_authors_and_author_lookup(answerer):
-    names = dict(answerer.authors())
-    assert sum(n for k, n in names.items() if name_key(k) == "annie") == 3
-    assert len([k for k in names if name_key(k) == "annie"]) == 1  # one person, one entry
-    a = answerer.author("ANNIE")
-    assert a.answered and [q.comment_id for q in a.quotes] == ["c1", "c2", "c3"]  # oldest first
-    assert all(is_verbatim(q.text, source((q.post_id, q.comment_id)).text) for q in a.quotes)
-    assert answerer.author("Bob").quotes[0].author == "Bob Smith"  # a unique start of a name
-    nobody = answerer.author("Zebulon")
-    assert nobody.answered is False and nobody.quotes == []
-    key, close = answerer.find_author("Bob Smyth")
-    assert key is None and close == ["Bob Smith"]
-
-
-def test_about_and_full_text(answerer):
-    ab = answerer.about()
-    assert ab["posts"] == 2 and ab["comments"] == 10
-    assert ab["first_date"] == "2009-12-03" and ab["last_date"] == "2011-01-02"
-    assert ab["practitioners"] == 9
-    assert answerer.full_text("p1", "c5").author == "Carol"
-    assert answerer.full_text("p1", "nope") is None
-
-
 def test_refresh_reloads_state_only_when_a_new_generation_is_live(answerer):
     assert answerer.refresh() is False
     answerer.index._recs.append(rec("p9", "z1", "Zed", "Brand new comment about podcasts."))
     answerer.index.refreshed = True
     assert answerer.refresh() is True
-    assert answerer.author("Zed").answered
-
-
-def test_cli_batch_reads_stdin_and_writes_one_json_line_per_question(answerer, monkeypatch, capsys):
-    monkeypatch.setattr(answer_cli, "_open", lambda args: answerer)
-    monkeypatch.setattr("sys.stdin", io.StringIO("Does Twitter help with customer service?\n\nHow do I bake bread?\n"))
-    rc = answer_cli.cmd_ask(Namespace(question=["-"], json=True, mode="hybrid", k=3, db=None))
-    lines = capsys.readouterr().out.splitlines()
-    assert rc == 0 and len(lines) == 3  # one output line per input line, the blank one included
-    first, blank, third = (json.loads(x) for x in lines)
-    assert first["answered"] and len(first["quotes"]) == 3 and set(first["timings_ms"]) >= {"embed", "total"}
-    assert blank == {**blank, "question": "", "answered": False, "quotes": []}
-    assert third == {**third, "question": "How do I bake bread?", "answered": False, "quotes": []}
-
-
-def test_cli_text_output_and_unknown_author(answerer, monkeypatch, capsys):
-    monkeypatch.setattr(answer_cli, "_open", lambda args: answerer)
-    answer_cli.cmd_ask(Namespace(question=["How", "do", "I", "bake", "bread?"], json=False, mode=None, k=None,
-                                 db=None))
-    assert "nothing on" in capsys.readouterr().out
-    answer_cli.cmd_ask(Namespace(question=["customer service on Twitter"], json=False, mode=None, k=2, db=None))
-    out = capsys.readouterr().out
-    assert "— " in out and "practitioner" in out
-    with pytest.raises(UserError, match="Zebulon"):
-        answer_cli.cmd_author(Namespace(name=["Zebulon"], json=False, db=None))
-    with pytest.raises(UserError, match="-k must be at least 1"):
-        answer_cli.cmd_ask(Namespace(question=["x"], json=True, mode=None, k=0, db=None))
-
-
-def test_cli_author_json(answerer, monkeypatch, capsys):
-    monkeypatch.setattr(answer_cli, "_open", lambda args: answerer)
-    answer_cli.cmd_author(Namespace(name=["annie"], json=True, db=None))
-    js = json.loads(capsys.readouterr().out)
-    assert js["answered"] and len(js["quotes"]) == 3 and js["practitioners"] == 1
+    assert answerer.full_text("p9", "z1").author == "Zed"
 
 
 def test_missing_record_is_never_quoted(tmp_path):
     emb = FakeEmbedder()
     idx = FakeIndex(RECORDS, emb)
     idx._recs = [r for r in RECORDS if r.comment_id != "d1"]  # the chunk survives, its record does not
-    a = Answerer(idx, emb, overrides_path=Path(tmp_path / "x.toml")).ask("customer service tool airlines banks")
+    a = Answerer(idx, emb).ask("customer service tool airlines banks")
     assert all(q.comment_id != "d1" for q in a.quotes)
 
 
 # --- integration: the real model, the real Chroma + BM25 index of the shipped corpus ------------------------------
 
 HELDOUT = Path(__file__).resolve().parents[2] / "bench" / "heldout_questions.jsonl"
-
-
-@pytest.fixture(scope="session")
-def shipped_db(tmp_path_factory, real_embedder):
-    from index.build import build_index
-    from tests.conftest import SHIPPED_CORPUS
-
-    db = tmp_path_factory.mktemp("answers-db")
-    build_index(SHIPPED_CORPUS, db, embedder=real_embedder)
-    return db
 
 
 @pytest.fixture(scope="session")
@@ -355,27 +287,6 @@ def test_real_off_topic_questions_are_refused(real_answerer):
         for mode in ("hybrid", "bm25"):
             a = real_answerer.ask(question, mode=mode)
             assert not a.answered and not a.quotes, (mode, question)
-
-
-@pytest.mark.integration
-def test_real_topics_were_derived_at_build_and_list_quotes(real_answerer):
-    assert (real_answerer.index.generation_dir / "topics.json").exists()
-    topics = real_answerer.topics()
-    derived = [t for t in topics if t.query is None]
-    assert len(derived) >= 2 and all(t.size >= 3 and t.words for t in derived)
-    a = real_answerer.topic(derived[0].name, k=5)
-    assert a.answered and len(a.quotes) == 5
-    members = {(p, c) for p, c, _ in derived[0].members}
-    assert all((q.post_id, q.comment_id) in members for q in a.quotes)
-
-
-@pytest.mark.integration
-def test_real_author_lookup_spans_posts(real_answerer):
-    name, n = real_answerer.authors()[0]
-    a = real_answerer.author(name)
-    assert len(a.quotes) == n and all(name_key(q.author) == name_key(name) for q in a.quotes)
-    dates = [q.date or "" for q in a.quotes]
-    assert dates == sorted(dates)
 
 
 @pytest.mark.integration

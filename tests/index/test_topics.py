@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from index.errors import UserError
+from index.lookup import Lookup
 from index.quotes import is_verbatim
 from index.retrieval import Answerer
 from index.topics import Topic, apply_overrides, derive_topics, kmeans, load_overrides, load_subject, load_topics
@@ -125,7 +126,7 @@ def test_answerer_topics_and_topic_lookup(themed, tmp_path):
     idx.generation_dir = tmp_path
     f = tmp_path / "topics.toml"
     f.write_text('[[add]]\nname = "Plumbing talk"\nquery = "plumbers twitter"\nwords = ["plumbers"]\n')
-    ans = Answerer(idx, emb, overrides_path=f)
+    ans = Lookup(Answerer(idx, emb), overrides_path=f)
     topics = ans.topics()
     assert len(topics) == 4 and topics[-1].name == "Plumbing talk" and topics[-1].size == 4
     roi = next(t for t in topics if "roi" in t.words)
@@ -144,12 +145,12 @@ def test_answerer_topics_and_topic_lookup(themed, tmp_path):
     assert ans.ask("zzz qqq").answered is False
     odd = ans.topic("odd")
     assert odd.answered and odd.quotes
-    t, close = ans.find_topic("roi-metric")
-    assert t is not None or close
+    t, found = ans.find_topic("roi-metric")
+    assert t is not None or found.candidates
 
 
 def test_answerer_derives_in_memory_when_the_build_wrote_no_topics(tmp_path):
     emb = FakeEmbedder()
-    ans = Answerer(FakeIndex(RECORDS, emb), emb, overrides_path=tmp_path / "none.toml")
+    ans = Lookup(Answerer(FakeIndex(RECORDS, emb), emb), overrides_path=tmp_path / "none.toml")
     topics = ans.topics()
     assert topics and sum(t.size for t in topics) == 10  # the ten comments; posts are not clustered

@@ -171,9 +171,12 @@ def serve(corpus: Path, db: Path) -> dict[str, Any]:
             dense = [round(s, 4) for _, s in answerer.index.dense(qv, 10)]
             exact = [round(float(s), 4) for s in sorted(vecs @ qv, reverse=True)[:10]]
             got["dense_exact"].append(dense == exact)  # scores, not ids: the fake embedder makes ties
-        got["topics"] = sorted(t.key for t in answerer.topics())
-        got["authors"] = answerer.authors()[:10]
-        got["about"] = answerer.about()
+        from index.lookup import Lookup
+
+        lookup = Lookup(answerer)
+        got["topics"] = sorted(t.key for t in lookup.topics())
+        got["authors"] = lookup.authors()[:10]
+        got["about"] = lookup.about()
         rec = answerer.full_text(answerer.index.chunks()[0].post_id, None)
         got["full"] = rec.text[:200] if rec else None
         state = BotState(db / "bot.sqlite3")
