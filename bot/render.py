@@ -180,6 +180,15 @@ def not_found(kind: str, found: Resolved, examples: Sequence[str], t: Texts, md:
     return t(f"browse.unknown_{kind}", name=name, suggestions=suggestion_list(found.candidates or examples, t, md))
 
 
+def read_with_note(questions: Sequence[str], t: Texts, md: bool = True) -> str:
+    """The line above a follow-up's answer naming the earlier questions it was read with ("" when read alone)."""
+    if not questions:
+        return ""
+    quoted = [t("conversation.question", question=escape_markdown(clip(q, 200)) if md else clip(q, 200))
+              for q in questions]
+    return t("conversation.read_with", questions=t("conversation.question_separator").join(quoted))
+
+
 ABOUT_FIELDS = ("posts", "comments", "practitioners", "first_date", "last_date", "built_at", "model")
 
 

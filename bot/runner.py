@@ -88,7 +88,8 @@ async def run_client(bot: Any, token: str, texts: Texts | None = None) -> int:
 
 
 def run_bot(settings: Any, corpus: Path, db: Path, texts: Texts) -> int:
-    from bot.client import AdoptBot, install_redaction
+    from bot.client import AdoptBot
+    from bot.redact import install_redaction
     from bot.state import BotState
 
     token = settings.token.get_secret_value().strip()

@@ -199,11 +199,12 @@ class Answers:
         with self._rw.read(), self._store():
             return self.lookup.page(kind, query, k, offset, exclude=exclude, context=context)
 
-    def converse(self, conversation: Any, question: str | None, k: int = 5) -> Answer | None:
-        """A question of a conversation (index/conversation.py), or its "more" when `question` is None."""
+    def converse(self, conversation: Any, question: str | None, k: int = 5, turn: int | None = None) -> Answer | None:
+        """A question of a conversation (index/conversation.py), or, when `question` is None, the next quotes of
+        one of its turns (the latest by default)."""
         with self._rw.read(), self._store():
             if question is None:
-                return conversation.more(self.lookup, k)
+                return conversation.more(self.lookup, k, turn)
             return conversation.ask(self.lookup, question, k)
 
     @contextmanager
@@ -254,18 +255,6 @@ class Answers:
     def find_author(self, value: str) -> Resolved:
         with self._rw.read():
             return self.lookup.find_author(value)
-
-    def corpus_files(self) -> list[str]:
-        from index.corpus import CORPUS_SUFFIXES
-
-        if not self.corpus_dir.is_dir():
-            return []
-        try:
-            entries = list(self.corpus_dir.iterdir())
-        except OSError as e:  # unreadable: an empty list (autocomplete), the reindex reports the problem itself
-            log.warning("cannot list the corpus folder %s: %s", self.corpus_dir, e)
-            return []
-        return sorted(p.name for p in entries if p.is_file() and p.suffix in CORPUS_SUFFIXES)
 
     # reindex ---------------------------------------------------------------------------------------------------
     def reindex(self, progress: Progress | None = None, full: bool = False) -> Any:

@@ -116,18 +116,22 @@ class Conversation:
         self.turns.append(turn)
         return answer
 
-    def more(self, lookup: Lookup, k: int = 5) -> Answer | None:
-        """The next quotes for the latest question, none already shown in the conversation (None: nothing asked
-        yet); the caller `record`s the quotes it showed."""
+    def more(self, lookup: Lookup, k: int = 5, turn: int | None = None) -> Answer | None:
+        """The next quotes for a question of the conversation (the latest by default), none already shown in the
+        conversation (None: no such question); the caller `record`s the quotes it showed, for that turn."""
         if not self.turns:
             return None
-        return lookup.ask(self.turns[-1].question, k, exclude=self.shown(), context=self.questions()[:-1])
+        i = len(self.turns) - 1 if turn is None else turn
+        if not 0 <= i < len(self.turns):
+            return None
+        return lookup.ask(self.turns[i].question, k, exclude=self.shown(), context=self.questions()[:i])
 
-    def record(self, quotes: Iterable[Any]) -> None:
-        """Remember quotes as shown in the latest turn: only those a reply showed (a card may fit fewer than were
-        fetched; the rest stay available to "more")."""
+    def record(self, quotes: Iterable[Any], turn: int | None = None) -> None:
+        """Remember quotes as shown for a turn (the latest by default): only those a reply showed (a card may fit
+        fewer than were fetched; the rest stay available to "more")."""
         if self.turns:
-            self.turns[-1].shown.extend((q.post_id, q.comment_id) for q in quotes)
+            i = len(self.turns) - 1 if turn is None else turn
+            self.turns[i].shown.extend((q.post_id, q.comment_id) for q in quotes)
 
     def to_json(self) -> list[dict[str, Any]]:
         return [t.to_json() for t in self.turns]

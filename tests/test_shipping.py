@@ -395,7 +395,7 @@ import logging
 from index.logs import setup_logging
 setup_logging(level="DEBUG", fmt={fmt!r})
 from index.settings import DiscordSettings
-from bot.client import install_redaction
+from bot.redact import install_redaction
 s = DiscordSettings(_env_file=None)
 install_redaction(s.token.get_secret_value())
 log = logging.getLogger("adoptbot.test")

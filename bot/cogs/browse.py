@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import question_cooldown
+from bot.cooldown import question_cooldown
 from bot.render import CHOICE_NAME_MAX, CHOICES_MAX, about_card, choice_name, not_found
 from bot.replies import card_embed, defer, send_answer
 from bot.texts import texts

@@ -164,7 +164,11 @@ async def test_mention_opens_a_thread_and_follow_ups_are_answered(harness):
     harness.say("and for legal risk?", channel_id=int(thread["id"]))
     msgs = await harness.api.wait_for("POST", f"/channels/{thread['id']}/messages", 2)
     assert msgs[1].status == 200
-    assert ("ask", "and for legal risk?", 5, 0) in harness.answerer.calls
+    # read with the thread's question (its words follow the follow-up's), and nothing shown above is repeated
+    asked = [c[1] for c in harness.answerer.calls if c[0] == "ask"]
+    assert asked[-1].startswith("and for legal risk?") and "b2b" in asked[-1]
+    assert "Read with this thread's question: “is it worth it for B2B?”" in msgs[1].json["content"]
+    assert "> ROI is hard to prove" not in all_text(msgs[1].json)
 
 
 async def test_channel_mode_needs_enabling_and_ignores_bots(harness):
