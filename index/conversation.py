@@ -30,11 +30,13 @@ _CONTINUES = re.compile(
     re.IGNORECASE,
 )
 # Words that point back at something said before.
-_POINTS_BACK = frozenset({"it", "its", "that", "this", "they", "them", "their", "those", "these", "there", "same",
+_POINTS_BACK = frozenset({"it", "that", "this", "they", "them", "those", "these", "there", "same",
                           "such", "else", "instead", "too", "either", "one", "ones"})
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 # A follow-up with this many content words or fewer cannot stand alone ("any numbers?", "legal side?").
 SHORT_CONTENT_WORDS = 3
+# A follow-up pointing back ("is that legal for banks?") and still fairly short reads with the thread too.
+POINTING_CONTENT_WORDS = 5
 # How many earlier questions weigh in: the thread's first question (its subject) and the latest ones.
 CONTEXT_TURNS = 2
 
@@ -50,9 +52,9 @@ def refers_back(question: str) -> bool:
         return False
     if _CONTINUES.match(question):
         return True
-    if any(w in _POINTS_BACK for w in words):
-        return True
-    return len(content_words(question)) <= SHORT_CONTENT_WORDS
+    n = len(content_words(question))
+    # a possessive ("their own names") points inside the question: not counted; a long question stands alone
+    return n <= SHORT_CONTENT_WORDS or (n <= POINTING_CONTENT_WORDS and any(w in _POINTS_BACK for w in words))
 
 
 def context_for(earlier: Sequence[str]) -> list[str]:

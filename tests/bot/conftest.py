@@ -143,6 +143,18 @@ class Harness:
         self.bot._connection.parse_message_create(p)
         return p
 
+    async def restart(self) -> None:
+        """Stop the bot and start a new process's worth of it on the same data folder (SQLite state, corpus)."""
+        old = self.bot
+        await old.close()
+        data = self.tmp / "data"
+        bot = AdoptBot(settings=old.settings, answers=Answers(FakeLookup(self.answerer), corpus_dir=self.tmp / "corpus",
+                                                              db_dir=data, builder=self.builder),
+                       state=BotState(data / "bot.sqlite3"), texts=old.texts, data_dir=data, progress_every_s=0.02)
+        await bot.login(GOOD_TOKEN)
+        bot._connection.parse_guild_create(guild_payload())
+        self.bot = bot
+
     def thread_created(self, thread: dict[str, Any]) -> None:
         """THREAD_CREATE as the gateway sends it after the bot opened a thread."""
         self.bot._connection.parse_thread_create({**thread, "newly_created": True})
@@ -191,7 +203,7 @@ async def harness(api: DiscordStandIn, tmp_path: Path, monkeypatch: pytest.Monke
     bot._connection.parse_guild_create(guild_payload())
     h = Harness(bot, api, answerer, builder, tmp_path)
     yield h
-    await bot.close()
+    await h.bot.close()  # the bot of the last restart
 
 
 def dump(req: Req) -> str:

@@ -157,6 +157,7 @@ class DiscordStandIn:
         self.files: dict[str, bytes] = {}  # attachment name -> bytes, served at /attachments/<name>
         self.threads: list[dict[str, Any]] = []
         self.fail_next: dict[str, int] = {}  # path regex -> status to return once
+        self.no_threads: set[int] = set()  # channels where the bot lacks Create Public Threads
         self.port = 0
         self._runner: web.AppRunner | None = None
         self.changed = asyncio.Event()
@@ -309,6 +310,8 @@ class DiscordStandIn:
                 return self._invalid(req, errs)
             return 200, self.message(body or {}, channel_id=m.group(1))
         m = re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path)
+        if m and method == "POST" and int(m.group(1)) in self.no_threads:
+            return 403, {"message": "Missing Permissions", "code": 50013}
         if m and method == "POST":
             name = (body or {}).get("name", "")
             if not 1 <= len(name) <= 100:
