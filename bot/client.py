@@ -64,7 +64,7 @@ class AdoptBot(commands.AutoShardedBot):
         self.texts = texts
         self.data_dir = Path(data_dir)
         self.uploads = Uploads(answers.corpus_dir if answers is not None else self.data_dir / "corpus", self.data_dir,
-                               texts, settings.max_upload_mb)
+                               texts, settings)
         self.cooldowns = Cooldowns(settings)
         self.threads = Threads(answers, state) if answers is not None and state is not None else None
         self.sync_on_start = sync_commands

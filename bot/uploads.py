@@ -15,6 +15,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.render import DESCRIPTION_BUDGET, clip, escape_markdown
 from bot.texts import Texts
@@ -58,12 +59,15 @@ class Preview:
 class Uploads:
     """The corpus folder as admins change it."""
 
-    def __init__(self, corpus_dir: Path, data_dir: Path, texts: Texts, max_upload_mb: float = 8.0) -> None:
+    def __init__(self, corpus_dir: Path, data_dir: Path, texts: Texts, settings: Any = None) -> None:
         self.corpus_dir = Path(corpus_dir)
         self.data_dir = Path(data_dir)
         self.t = texts
-        self.max_bytes = float(max_upload_mb) * 1024 * 1024
-        self.max_upload_mb = float(max_upload_mb)
+        self.settings = settings  # DiscordSettings: max_upload_mb is read at each check
+
+    @property
+    def max_upload_mb(self) -> float:
+        return float(getattr(self.settings, "max_upload_mb", 8.0))
 
     # checks ----------------------------------------------------------------------------------------------------
     def check_name(self, filename: str, size: int | None = None) -> str:
@@ -79,7 +83,7 @@ class Uploads:
         return name
 
     def check_size(self, size: int) -> None:
-        if size > self.max_bytes:
+        if size > self.max_upload_mb * 1024 * 1024:
             raise UserError(self.t("admin.too_big", mb=size / 1024 / 1024, limit=self.max_upload_mb))
 
     def check_meta(self, meta: dict[str, str]) -> dict[str, str]:
