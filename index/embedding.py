@@ -7,6 +7,7 @@ share a collection, so the identity names the collection and keys the embedding 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 
 PACKAGED = "packaged:all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
+def _onnx_missing(package: str) -> UserError:
+    return UserError(f"ADOPTBOT_EMBED_BACKEND=onnx needs the onnx extra ({package} is not installed): "
+                     "pip install 'adoptbot[onnx]' (in a checkout: .venv/bin/pip install -e '.[onnx]'), "
+                     "or set ADOPTBOT_EMBED_BACKEND=torch")
 
 
 def resolve_model(spec: str) -> tuple[str, str]:
@@ -68,22 +75,53 @@ def model_identity(settings: EmbedSettings) -> str:
     return f"{label}@{_model_fingerprint(path)}{suffix}"
 
 
-def _max_seq_length(path: str) -> int:
-    cfg = Path(path) / "sentence_bert_config.json"
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        return int(json.loads(cfg.read_text())["max_seq_length"])
-    except (OSError, KeyError, ValueError):
-        return 256
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
-def model_token_counter(settings: EmbedSettings | None = None) -> tuple[Callable[[str], int], int]:
-    """(word-piece counter, how many word pieces of text the model reads), without loading the model.
+def _transformer_dir(path: str) -> Path:
+    """The folder of the model's Transformer module: the model folder itself, or a subfolder named in modules.json
+    (older sentence-transformers saved it as `0_Transformer/`)."""
+    p = Path(path)
+    try:
+        modules = json.loads((p / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return p
+    for m in modules if isinstance(modules, list) else []:
+        if isinstance(m, dict) and str(m.get("type", "")).endswith("Transformer"):
+            return p / str(m.get("path") or "")
+    return p
 
-    The limit is `max_seq_length` minus the [CLS] and [SEP] tokens the model adds to every input.
+
+def model_max_seq_length(path: str) -> int | None:
+    """How many word pieces (with [CLS] and [SEP]) the model at `path` reads, worked out from its files the way
+    sentence-transformers does when it loads the model, so chunks can be planned without loading it.
+
+    `max_seq_length` in sentence_bert_config.json wins; a model saved by a current sentence-transformers has none,
+    and then the limit is the tokenizer's `model_max_length` capped by the model's `max_position_embeddings`.
+    None when the folder says nothing (a hub name): the caller must load the model to know.
     """
-    settings = settings or EmbedSettings()
-    path, _ = resolve_model(settings.model)
-    tok_file = Path(path) / "tokenizer.json"
+    d = _transformer_dir(path)
+    declared = _read_json(d / "sentence_bert_config.json").get("max_seq_length")
+    if isinstance(declared, int) and declared > 0:
+        return declared
+    limits = []
+    tok_max = _read_json(d / "tokenizer_config.json").get("model_max_length")
+    if isinstance(tok_max, int | float) and 0 < tok_max < 1e9:  # transformers writes 1e30 for "no limit"
+        limits.append(int(tok_max))
+    positions = _read_json(d / "config.json").get("max_position_embeddings")
+    if isinstance(positions, int) and positions > 0:
+        limits.append(positions)
+    return min(limits) if limits else None
+
+
+def _token_counter(path: str) -> Callable[[str], int]:
+    """Counts word pieces with the model's own tokenizer, without [CLS]/[SEP] and without loading the model."""
+    tok_file = _transformer_dir(path) / "tokenizer.json"
     if tok_file.is_file():
         from tokenizers import Tokenizer
 
@@ -93,15 +131,31 @@ def model_token_counter(settings: EmbedSettings | None = None) -> tuple[Callable
 
         def count(text: str) -> int:
             return len(tok.encode(text, add_special_tokens=False).ids)
-    else:  # a hub name or a folder without tokenizer.json
-        from transformers import AutoTokenizer
 
-        hf = AutoTokenizer.from_pretrained(path)
+        return count
+    # a hub name or a folder without tokenizer.json
+    from transformers import AutoTokenizer
 
-        def count(text: str) -> int:
-            return len(hf(text, add_special_tokens=False, truncation=False)["input_ids"])
+    hf = AutoTokenizer.from_pretrained(path)
 
-    return count, _max_seq_length(path) - 2
+    def count_hf(text: str) -> int:
+        return len(hf(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+    return count_hf
+
+
+def model_token_counter(settings: EmbedSettings | None = None) -> tuple[Callable[[str], int], int]:
+    """(word-piece counter, how many word pieces of text the model reads), without loading the model when its files
+    say the limit (they nearly always do; otherwise the model is loaded to ask it).
+
+    The limit is the model's max_seq_length minus the [CLS] and [SEP] tokens it adds to every input.
+    """
+    settings = settings or EmbedSettings()
+    path, _ = resolve_model(settings.model)
+    limit = model_max_seq_length(path)
+    if limit is None:
+        limit = get_embedder(settings).max_seq_length
+    return _token_counter(path), limit - 2
 
 
 class Embedder:
@@ -116,8 +170,19 @@ class Embedder:
         self._model = self._load()
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
-        self.max_seq_length = int(self._model.max_seq_length)
-        self._count, _ = model_token_counter(self.settings)
+        # the limit of the loaded model itself: the files may not say it (see model_max_seq_length)
+        loaded = getattr(self._model, "max_seq_length", None)
+        planned = model_max_seq_length(self._path)
+        if not loaded and not planned:
+            raise UserError(f"embedding model {self.settings.model!r} states no input limit (max_seq_length); "
+                            "add it to the model's sentence_bert_config.json")
+        self.max_seq_length = int(loaded or planned)  # type: ignore[arg-type]
+        if planned is not None and self.max_seq_length != planned:
+            # chunks are planned from the files before a model loads (a no-op rebuild never loads it); a model that
+            # reads fewer word pieces than planned would silently cut chunks, so never go on with a disagreement
+            raise UserError(f"embedding model {self.settings.model!r} reads {self.max_seq_length} word pieces, but "
+                            f"its files say {planned}; set max_seq_length in its sentence_bert_config.json")
+        self._count = _token_counter(self._path)
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` for this model, without [CLS]/[SEP] (chunks are checked against this)."""
@@ -185,12 +250,14 @@ def export_onnx(model_path: str, quantized: bool) -> Path:
     target = int8 if quantized else fp32
     if target.is_file():
         return target
+    if importlib.util.find_spec("onnx") is None:  # torch.onnx.export needs it; running the export does not
+        raise _onnx_missing("onnx")
     out.mkdir(parents=True, exist_ok=True)
     if not fp32.is_file():
         import torch
         from transformers import AutoModel
 
-        model = AutoModel.from_pretrained(model_path).eval()
+        model = AutoModel.from_pretrained(str(_transformer_dir(model_path))).eval()
 
         class _Wrap(torch.nn.Module):
             def __init__(self, m: Any) -> None:
@@ -224,11 +291,19 @@ class OnnxModel:
     """The subset of SentenceTransformer that Embedder uses, on onnxruntime: tokenize, run, mean-pool."""
 
     def __init__(self, model_path: str, quantized: bool = False, threads: int | None = None) -> None:
-        import onnxruntime as ort
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise _onnx_missing("onnxruntime") from None
         from tokenizers import Tokenizer
 
-        self.max_seq_length = _max_seq_length(model_path)
-        self.tok = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
+        tdir = _transformer_dir(model_path)
+        limit = model_max_seq_length(model_path)
+        if limit is None:
+            raise UserError(f"the ONNX backend needs the model's input limit: set max_seq_length in "
+                            f"{tdir / 'sentence_bert_config.json'}")
+        self.max_seq_length = limit
+        self.tok = Tokenizer.from_file(str(tdir / "tokenizer.json"))
         self.tok.enable_truncation(self.max_seq_length)
         self.tok.enable_padding(pad_id=0, pad_token="[PAD]")
         opts = ort.SessionOptions()
@@ -236,7 +311,7 @@ class OnnxModel:
         opts.log_severity_level = 3
         path = export_onnx(model_path, quantized)
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        self._dim = int(json.loads((Path(model_path) / "config.json").read_text())["hidden_size"])
+        self._dim = int(json.loads((tdir / "config.json").read_text())["hidden_size"])
 
     def get_embedding_dimension(self) -> int:
         return self._dim

@@ -77,11 +77,125 @@ def test_a_missing_model_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.integration
-def test_onnx_backend_matches_torch(real_embedder):
-    """The optional ONNX backend (exported offline from the packaged weights) computes the same vectors."""
-    from index.embedding import Embedder
+def test_onnx_backend_matches_torch(real_embedder, tmp_path, monkeypatch):
+    """The optional ONNX backend (exported offline from the packaged weights) computes the same vectors. The export
+    goes to an empty cache folder: the test never leans on an export an earlier run left behind."""
+    from index.embedding import Embedder, onnx_cache_dir
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     onnx = Embedder(EmbedSettings(backend="onnx"))
+    assert list(onnx_cache_dir().rglob("model.onnx")), "exported into the empty cache"
     texts = ["Social media helps B2B firms.", "Legal risk and compliance in banks that tweet. " * 30]
     assert onnx.name == real_embedder.name
     assert np.abs(onnx.embed(texts) - real_embedder.embed(texts)).max() < 1e-4
+
+
+# --- a model folder saved by a current sentence-transformers (no max_seq_length in sentence_bert_config.json) ------
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A one-layer BERT with random weights that reads 64 word pieces, saved the current sentence-transformers way.
+
+    Built here, offline, with the packaged model's tokenizer: no download, and small enough to load in a second.
+    """
+    import json
+
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp("tiny-model")
+    path, _ = resolve_model("packaged:all-MiniLM-L6-v2")
+    tok = AutoTokenizer.from_pretrained(path)
+    cfg = BertConfig(vocab_size=tok.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=64)
+    BertModel(cfg).save_pretrained(root / "hf")
+    tok.save_pretrained(root / "hf")
+    word = models.Transformer(str(root / "hf"))
+    dim = (getattr(word, "get_embedding_dimension", None) or word.get_word_embedding_dimension)()
+    SentenceTransformer(modules=[word, models.Pooling(dim, "mean")]).save(str(root / "st"))
+    saved = json.loads((root / "st" / "sentence_bert_config.json").read_text())
+    assert "max_seq_length" not in saved, "sentence-transformers wrote max_seq_length again: adapt this fixture"
+    return root / "st"
+
+
+def test_the_limit_of_a_model_saved_without_max_seq_length_is_the_models_own(tiny_model):
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedding import Embedder
+
+    settings = EmbedSettings(model=str(tiny_model))
+    count, limit = model_token_counter(settings)  # planned from the files, before any model loads
+    loaded = SentenceTransformer(str(tiny_model), device="cpu")
+    assert loaded.max_seq_length == 64
+    assert limit == 62  # not the 254 the old default of 256 gave
+    emb = Embedder(settings)
+    assert emb.max_seq_length == 64 and emb.dim == 32
+    assert count("hello world") == emb.count_tokens("hello world") == 2
+
+
+def test_a_declared_max_seq_length_still_wins(tiny_model, tmp_path):
+    import json
+    import shutil
+
+    from index.embedding import Embedder
+
+    folder = tmp_path / "declared"
+    shutil.copytree(tiny_model, folder)
+    cfg = folder / "sentence_bert_config.json"
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "max_seq_length": 32}))
+    settings = EmbedSettings(model=str(folder))
+    assert model_token_counter(settings)[1] == 30
+    assert Embedder(settings).max_seq_length == 32
+
+
+def test_chunks_of_a_short_reach_model_fit_what_it_reads(tiny_model, tmp_path):
+    """The build plans chunks for the model's own limit (62 word pieces), not for 254: nothing is cut silently."""
+    from index.build import build_index
+    from index.store import LiveIndex
+    from tests.conftest import write_page
+
+    sentence = "Our compliance team reviewed every tweet before it went out, which slowed us down a lot. "
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "long.txt", "A post about banks on Twitter.\n\nComments\n\nAnna Lee says:\n"
+               + sentence * 12 + "\n")
+    settings = EmbedSettings(model=str(tiny_model))
+    build_index(corpus, tmp_path / "db", embed_settings=settings)
+    live = LiveIndex.open(tmp_path / "db")
+    count, limit = model_token_counter(settings)
+    assert live.manifest["chunking"]["model_limit"] == limit == 62
+    chunks = live.chunks()
+    assert len(chunks) > 2 and max(count(c.text) for c in chunks) <= 62
+
+
+def test_onnx_backend_reads_the_same_limit_as_torch(tiny_model, tmp_path, monkeypatch):
+    """The ONNX export of the tiny model truncates where torch does (64 pieces) and gives the same vectors."""
+    from index.embedding import Embedder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    torch_e = Embedder(EmbedSettings(model=str(tiny_model)))
+    onnx_e = Embedder(EmbedSettings(model=str(tiny_model), backend="onnx"))
+    assert onnx_e.max_seq_length == torch_e.max_seq_length == 64
+    texts = ["short one", "Our bank was afraid of Twitter. " * 30]  # the second is cut at 64 pieces by both
+    assert np.abs(onnx_e.embed(texts) - torch_e.embed(texts)).max() < 1e-4
+
+
+def test_onnx_backend_without_the_onnx_extra_says_what_to_install(tiny_model, tmp_path, monkeypatch, capsys):
+    """No traceback: one line naming the extra, and exit 2 (a problem the user can fix, README's exit codes)."""
+    import sys
+
+    from bot.cli import main
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` fails, as without the extra
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no export left by an earlier run
+    monkeypatch.setenv("ADOPTBOT_EMBED_BACKEND", "onnx")
+    monkeypatch.setenv("ADOPTBOT_EMBED_MODEL", str(tiny_model))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Social media helps small businesses find customers.")
+    assert main(["index", "build", "--corpus", str(corpus), "--db", str(tmp_path / "db")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "ADOPTBOT_EMBED_BACKEND=onnx needs the onnx extra" in err and "pip install 'adoptbot[onnx]'" in err
