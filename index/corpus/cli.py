@@ -35,14 +35,38 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return status
 
 
+def _check_targets(args: argparse.Namespace) -> tuple[list[Path], list[str]]:
+    """The pages to check (files as given, folders' pages) and the problems seen beside them (orphan sidecars)."""
+    from index.corpus import list_pages
+    from index.corpus.reader import CORPUS_SUFFIXES, META_SUFFIX, orphan_sidecars, page_types
+    from index.settings import paths
+
+    given = list(args.paths or []) or [args.corpus or paths().corpus_dir]
+    pages: list[Path] = []
+    notes: list[str] = []
+    for g in given:
+        p = Path(g)
+        if p.is_dir():
+            pages += list_pages(p)
+            notes += [str(w) for w in orphan_sidecars(p)]
+        elif p.is_file():
+            if p.name.endswith(META_SUFFIX):
+                raise UserError(f"{g} is a sidecar; check its page instead (the sidecar is read with it)")
+            if p.suffix.lower() not in CORPUS_SUFFIXES:
+                raise UserError(f"{g} is not a page adoptbot reads ({page_types()})")
+            pages.append(p)
+        else:
+            raise UserError(f"{g}: no such file or folder")
+    return pages, notes
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """A table per file so an admin can decide whether a page is ready to index."""
-    from index.corpus import list_pages, parse_file
-    from index.settings import PathSettings
+    from index.corpus import parse_file
 
-    d = Path(args.dir) if args.dir else PathSettings().corpus_dir
+    targets, notes = _check_targets(args)
     rows = []
-    for p in list_pages(d):
+    for p in targets:
         page = parse_file(p)
         comments = page.comments
         named = sum(1 for c in comments if c.author)
@@ -56,9 +80,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         })
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+        for msg in notes:
+            print(f"warning: {msg}", file=sys.stderr)
         return 0
     if not rows:
-        print(f"{d}: no pages found")
+        print(f"{', '.join(str(g) for g in args.paths or [args.corpus or 'the corpus folder'])}: no pages found")
+        for msg in notes:
+            print(f"    ! {msg}")
         return 1
     w = max(len(r["file"]) for r in rows)
     print(f"{'file':<{w}}  {'shape':<11} {'posts':>5} {'comments':>8} {'attributed':>10}  warnings")
@@ -67,4 +95,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{r['file']:<{w}}  {r['shape']:<11} {r['posts']:>5} {r['comments']:>8} {att:>10}  {len(r['warnings'])}")
         for msg in r["warnings"]:
             print(f"    ! {msg}")
+    for msg in notes:
+        print(f"! {msg}")
     return 0

@@ -25,7 +25,13 @@ log = logging.getLogger(__name__)
 
 CORPUS_SUFFIXES = (".txt", ".text", ".md", ".html", ".htm", ".xml")
 META_SUFFIX = ".meta.toml"
-META_FIELDS = {"title", "author", "url", "date"}
+META_FIELDS = {"title", "author", "url", "date", "post_only"}
+
+
+def page_types() -> str:
+    """The accepted page types in words, from CORPUS_SUFFIXES: the one list the docs and messages repeat."""
+    text = [s for s in CORPUS_SUFFIXES if s != ".xml"]
+    return ", ".join(text) + " or a WordPress export (.xml)"
 
 
 def _hash(*parts: str) -> str:
@@ -53,14 +59,47 @@ def read_meta(page: Path, warnings: list[Warning_]) -> dict[str, Any]:
         return {}
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError:
+        warnings.append(Warning_(p.name, "sidecar ignored: it is not UTF-8 text; save it as UTF-8"))
+        return {}
+    except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
-        warnings.append(Warning_(p.name, f"sidecar ignored: {e}", int(m.group(1)) if m else None))
+        warnings.append(Warning_(p.name, f"sidecar ignored: {e}. Each line is `field = \"text in double quotes\"` "
+                                 "(fields: " + ", ".join(sorted(META_FIELDS)) + "); fix that line or delete the file",
+                                 int(m.group(1)) if m else None))
+        return {}
+    except OSError as e:
+        warnings.append(Warning_(p.name, f"sidecar ignored: cannot read it ({e.strerror or e})"))
         return {}
     unknown = set(data) - META_FIELDS
     if unknown:
-        warnings.append(Warning_(p.name, f"unknown sidecar fields ignored: {', '.join(sorted(unknown))}"))
-    return {k: str(v) for k, v in data.items() if k in META_FIELDS and v}
+        warnings.append(Warning_(p.name, f"unknown sidecar fields ignored: {', '.join(sorted(unknown))} (known: "
+                                 + ", ".join(sorted(META_FIELDS)) + ")"))
+    meta: dict[str, Any] = {k: str(v) for k, v in data.items() if k in META_FIELDS - {"post_only"} and v}
+    if "post_only" in data:
+        if isinstance(data["post_only"], bool):
+            meta["post_only"] = data["post_only"]
+        else:
+            warnings.append(Warning_(p.name, f"post_only = {data['post_only']!r} ignored: write post_only = true "
+                                     "(or false), without quotes"))
+    return meta
+
+
+def orphan_sidecars(corpus_dir: Path | str) -> list[Warning_]:
+    """Sidecars whose page is missing (renamed, removed, or of a type the reader skips): said, not silently ignored."""
+    d = Path(corpus_dir)
+    try:
+        entries = sorted(d.iterdir())
+    except OSError:
+        return []
+    pages = {p.name.rsplit(".", 1)[0] for p in list_pages(d)}
+    out = []
+    for p in entries:
+        stem = p.name[: -len(META_SUFFIX)]
+        if p.name.endswith(META_SUFFIX) and not p.name.startswith(".") and stem not in pages:
+            out.append(Warning_(p.name, f"sidecar with no page ({stem} with one of {', '.join(CORPUS_SUFFIXES)}); "
+                                "ignored: rename it like its page, or delete it"))
+    return out
 
 
 class _Ids:
@@ -83,9 +122,9 @@ class _Ids:
         return cid
 
 
-def _dedupe(comments: list[Segment], texts: list[str]) -> list[tuple[Segment, str]]:
+def _dedupe(comments: list[Segment], texts: list[str], name: str, page: ParsedPage) -> list[tuple[Segment, str]]:
     """One record per distinct comment: a repeat (same text; same author, or no name on one side) merges into the
-    first, keeping whichever side carries the evidence."""
+    first, keeping whichever side carries the evidence, and the page says so (a scraper that doubled a thread)."""
     out: list[tuple[Segment, str]] = []
     index: dict[str, list[int]] = {}
     for seg, text in zip(comments, texts, strict=True):
@@ -99,6 +138,9 @@ def _dedupe(comments: list[Segment], texts: list[str]) -> list[tuple[Segment, st
                     other.author, other.author_source = seg.author, seg.author_source
                 other.date = other.date or seg.date
                 merged = True
+                where = f"line {other.line}" if other.line else f"comment {k + 1}"
+                page.warnings.append(Warning_(name, f"a repeat of the comment at {where} (same text): merged into it",
+                                              seg.line))
                 break
         if not merged:
             index.setdefault(key, []).append(len(out))
@@ -131,13 +173,18 @@ def _page_from_text(text: str, name: str, meta: dict[str, Any], page: ParsedPage
         page.warnings.append(Warning_(name, "no post text found before the comments"))
     texts = [join_wrapped(c.lines) for c in parsed.comments]
     ids = _Ids(post_id)
-    for seg, ctext in _dedupe(parsed.comments, texts):
+    for seg, ctext in _dedupe(parsed.comments, texts, name, page):
         cid = ids.make(ctext, seg.author, seg.date)
         page.records.append(
             Record(post_id, cid, "comment", seg.author, seg.date, ctext, seg.author_source, line=seg.line, **common)
         )
-    if not page.comments:
-        page.warnings.append(Warning_(name, "no comments recognised: indexed as a post alone"))
+    if meta.get("post_only"):
+        if page.comments:
+            page.warnings.append(Warning_(name, f"the sidecar says post_only = true, but {len(page.comments)} "
+                                          "comments were recognised (indexed); remove post_only if they are real"))
+    elif not page.comments:
+        page.warnings.append(Warning_(name, "no comments recognised: indexed as a post alone (if the page has no "
+                                      "comment thread, add post_only = true to its sidecar)"))
 
 
 def _page_from_wxr(text: str, name: str, meta: dict[str, Any], page: ParsedPage) -> None:
@@ -162,10 +209,24 @@ def _page_from_wxr(text: str, name: str, meta: dict[str, Any], page: ParsedPage)
         ids = _Ids(post_id)
         segs = [Segment([], L.clean_author(c.author), "export" if L.clean_author(c.author) else None, c.date)
                 for c in p.comments]
-        for seg, ctext in _dedupe(segs, [c.text for c in p.comments]):
+        for seg, ctext in _dedupe(segs, [c.text for c in p.comments], name, page):
             cid = ids.make(ctext, seg.author, seg.date)
             page.records.append(Record(post_id, cid, "comment", seg.author, seg.date, ctext, seg.author_source,
                                        **common))
+
+
+def _xml_problem(text: str, name: str) -> Warning_:
+    """Why an XML file that is not recognisably a WordPress export is not read: broken XML (often a download cut
+    short, which hides the export's header too) or well-formed XML of another kind."""
+    from defusedxml import ElementTree
+
+    try:
+        root = ElementTree.fromstring(text)
+    except Exception as e:  # ParseError carries a position; defusedxml raises its own types for entity tricks
+        pos = getattr(e, "position", None)
+        return Warning_(name, f"XML that does not parse ({e}): cut short or broken, not read", pos[0] if pos else None)
+    tag = str(root.tag).rsplit("}", 1)[-1]
+    return Warning_(name, f"XML with a <{tag}> root, not a WordPress export (WXR): not read")
 
 
 def parse_bytes(data: bytes, name: str, meta: dict[str, Any] | None = None, max_bytes: int | None = None) -> ParsedPage:
@@ -189,7 +250,7 @@ def parse_bytes(data: bytes, name: str, meta: dict[str, Any] | None = None, max_
         text = html_to_text(text)
     elif text.lstrip().startswith("<?xml"):
         page.shape = "unknown"
-        page.warnings.append(Warning_(name, "XML that is not a WordPress export (WXR): not read"))
+        page.warnings.append(_xml_problem(text, name))
         return page
     _page_from_text(text, name, meta, page)
     return page

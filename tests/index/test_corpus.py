@@ -299,3 +299,90 @@ def test_interjections_are_not_signatures():
             b"Hi Amber,\nListening found us three leads last quarter.\nAgree\n")
     page = parse_bytes(text, "i.txt")
     assert page.comments and all(c.author is None for c in page.comments)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Quiet problems said out loud
+
+
+def test_the_shipped_corpus_reads_without_a_single_warning():
+    """Page 004 has no comment thread and its sidecar says so (post_only): no build repeats a warning about it."""
+    pages = read_corpus(ROOT / "corpus")
+    assert [str(w) for p in pages for w in p.warnings] == []
+    lone = {p.file: p for p in pages}["004_8ff140ee6aa2dee5.txt"]
+    assert len(lone.posts) == 1 and lone.comments == []
+
+
+def test_post_only_sidecar_silences_no_comments_and_is_checked(tmp_path):
+    (tmp_path / "p.txt").write_text("A post about LinkedIn for lawyers.\nAnother line of the post.\n")
+    assert "no comments recognised" in str(parse_file(tmp_path / "p.txt").warnings)
+    assert "post_only = true" in str(parse_file(tmp_path / "p.txt").warnings)  # the warning says how to settle it
+    (tmp_path / "p.meta.toml").write_text("post_only = true\n")
+    assert parse_file(tmp_path / "p.txt").warnings == []
+    (tmp_path / "p.meta.toml").write_text('post_only = "yes"\n')
+    w = [str(x) for x in parse_file(tmp_path / "p.txt").warnings]
+    assert any("post_only = 'yes' ignored: write post_only = true" in x for x in w), w
+    (tmp_path / "q.txt").write_text((DATA / "wordpress.txt").read_text())
+    (tmp_path / "q.meta.toml").write_text("post_only = true\n")
+    page = parse_file(tmp_path / "q.txt")
+    assert len(page.comments) == 3  # never loses text
+    assert any("post_only = true, but 3 comments were recognised" in str(x) for x in page.warnings)
+
+
+def test_repeated_comments_are_merged_and_said(tmp_path):
+    text = (b"A post about ROI.\nAnn Lee\nJan 1, 2010\nMeasure leads, not likes.\n"
+            b"Bo Chan\nJan 2, 2010\nWe counted calls.\nAnn Lee\nJan 1, 2010\nMeasure leads, not likes.\n")
+    page = parse_bytes(text, "dup.txt")
+    assert [c.author for c in page.comments] == ["Ann Lee", "Bo Chan"]
+    merged = [w for w in page.warnings if "repeat of the comment" in w.message]
+    assert len(merged) == 1 and merged[0].line == 10 and "at line 4" in merged[0].message  # the texts' lines
+
+
+def test_a_sidecar_without_its_page_is_reported(tmp_path):
+    from index.corpus.reader import orphan_sidecars
+
+    (tmp_path / "a.txt").write_text("A post.")
+    (tmp_path / "a.meta.toml").write_text('title = "A"\n')
+    (tmp_path / "gone.meta.toml").write_text('title = "Gone"\n')
+    w = orphan_sidecars(tmp_path)
+    assert [x.file for x in w] == ["gone.meta.toml"] and "sidecar with no page" in w[0].message
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "corpus", "check", str(tmp_path)], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout
+    assert "gone.meta.toml: sidecar with no page" in out
+
+
+def test_a_broken_sidecar_says_how_to_fix_it(tmp_path):
+    (tmp_path / "p.txt").write_text((DATA / "plain.txt").read_text())
+    (tmp_path / "p.meta.toml").write_text('title = "ok"\nauthor = Jane Doe\n')
+    w = next(w for w in parse_file(tmp_path / "p.txt").warnings if w.file == "p.meta.toml")
+    assert w.line == 2 and 'field = "text in double quotes"' in w.message and "fix that line or delete" in w.message
+    (tmp_path / "p.meta.toml").write_bytes(b'title = "caf\xe9"\n')
+    w = next(w for w in parse_file(tmp_path / "p.txt").warnings if w.file == "p.meta.toml")
+    assert "save it as UTF-8" in w.message
+
+
+def test_truncated_xml_is_called_broken_not_foreign():
+    whole = (DATA / "export.xml").read_bytes()
+    cut = parse_bytes(whole[:120], "cut.xml")  # cut before the WordPress namespace shows
+    assert cut.records == [] and "does not parse" in str(cut.warnings[0]) and "cut short" in str(cut.warnings[0])
+    feed = parse_bytes(b'<?xml version="1.0"?><feed><entry/></feed>', "feed.xml")
+    assert "<feed> root, not a WordPress export" in str(feed.warnings[0])
+
+
+def test_corpus_check_takes_files_folders_and_corpus(tmp_path, capsys):
+    from bot.cli import main
+
+    page = DATA / "wordpress.txt"
+    res = subprocess.run([sys.executable, "-m", "bot.cli", "corpus", "check", str(page), str(DATA / "blogger.txt")],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0 and "wordpress.txt" in res.stdout and "blogger.txt" in res.stdout
+    assert "commentluv.txt" not in res.stdout  # only what was asked for
+    res = subprocess.run([sys.executable, "-m", "bot.cli", "corpus", "check", "--corpus", str(DATA)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0 and "commentluv.txt" in res.stdout
+    for bad, why in ((tmp_path / "nope.txt", "no such file or folder"), (tmp_path / "x.meta.toml", "is a sidecar"),
+                     (tmp_path / "x.pdf", "not a page adoptbot reads (.txt, .text, .md, .html, .htm or a WordPress")):
+        if bad.suffix != ".txt":
+            bad.write_text("x")
+        assert main(["corpus", "check", str(bad)]) == 2, bad
+        assert why in capsys.readouterr().err
