@@ -173,13 +173,15 @@ def _end_write(db_dir: Path) -> None:
 def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progress, full: bool,
                   es: EmbedSettings, cs: ChunkSettings, chroma: ChromaSettings | None, t0: float) -> BuildReport:
     from index.corpus import read_corpus
+    from index.corpus.reader import orphan_sidecars, page_types
 
     report = BuildReport()
     # 1. read ------------------------------------------------------------------------------------------------
     pages = read_corpus(corpus_dir)
     if not pages:
-        raise UserError(f"the corpus folder {corpus_dir} has no pages (.txt, .xml, .html); nothing to index "
+        raise UserError(f"the corpus folder {corpus_dir} has no pages ({page_types()}); nothing to index "
                         "(the live index is unchanged)")
+    report.warnings.extend(str(w) for w in orphan_sidecars(corpus_dir))
     records: list[Record] = []
     seen: set[tuple[str, str | None]] = set()
     for page in pages:
@@ -393,7 +395,8 @@ def _write_generation(gen_dir: Path, records: list[Record], chunks: list[Chunk],
         except OSError:
             size, mtime = None, None
         files.append({"name": p.file, "size": size, "mtime": mtime, "records": len(p.records),
-                      "shape": p.shape, "warnings": len(p.warnings)})
+                      "shape": p.shape, "warnings": len(p.warnings),
+                      "problem": p.warnings[0].message if not p.records and p.warnings else None})
     manifest = {
         "format": 1,
         "generation": gen_dir.name,

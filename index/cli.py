@@ -86,7 +86,10 @@ def status(db_dir: Path) -> dict[str, Any]:
         "collection": m.get("collection"),
         "counts": m.get("counts"),
         "corpus_dir": m.get("corpus_dir"),
-        "corpus_files": [f["name"] for f in m.get("corpus_files", [])],
+        # pages that gave records; files that gave none (binary, empty, unreadable) are listed apart, with why
+        "corpus_files": [f["name"] for f in m.get("corpus_files", []) if f.get("records", 1)],
+        "unread_files": [{"name": f["name"], "problem": f.get("problem") or f"no records ({f.get('shape')})"}
+                         for f in m.get("corpus_files", []) if not f.get("records", 1)],
         "last_build": m.get("last_build"),
     }
 
@@ -101,22 +104,46 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"  model     {s['model']} (dim {s['dim']}), chunks of at most {s['chunking']['max_tokens']} tokens")
     print(f"  records   {c.get('records')} ({c.get('posts')} posts, {c.get('comments')} comments), "
           f"{c.get('chunks')} chunks")
-    print(f"  corpus    {len(s['corpus_files'])} files from {s['corpus_dir']}")
+    print(f"  corpus    {len(s['corpus_files'])} pages from {s['corpus_dir']}")
     for name in s["corpus_files"]:
         print(f"            {name}")
+    if s["unread_files"]:
+        print(f"  not read  {len(s['unread_files'])} files gave no records (`adoptbot corpus check` says more)")
+        for f in s["unread_files"]:
+            print(f"            {f['name']}: {f['problem']}")
     return 0
+
+
+def _verify_corpus(args: argparse.Namespace, db: Path) -> tuple[Path | None, str | None]:
+    """The corpus to compare with: --corpus, else the folder the live index was built from (its manifest says),
+    else the configured one; (None, why) when there is none to compare with."""
+    if getattr(args, "corpus", None):
+        return Path(args.corpus), None
+    from index.store import LiveIndex
+
+    recorded = LiveIndex.open(db).manifest.get("corpus_dir")
+    corpus = Path(recorded) if recorded else _corpus(args)
+    if corpus.is_dir():
+        return corpus, None
+    return None, (f"corpus not compared: {corpus}, the folder the index was built from, is gone; pass --corpus DIR"
+                  if recorded else f"corpus not compared: no corpus folder {corpus}; pass --corpus DIR")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from index.build import verify_index
 
-    corpus = _corpus(args)
-    result = verify_index(_db(args), corpus if corpus.exists() or getattr(args, "corpus", None) else None)
+    db = _db(args)
+    corpus, why_not = _verify_corpus(args, db)
+    result = verify_index(db, corpus)
+    if why_not:
+        result["note"] = why_not
     if args.json:
         print(json.dumps(result))
     else:
         for name, ok, detail in result["checks"]:
             print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
+        if why_not:
+            print(f"skip {why_not}")
         print("index verified" if result["ok"] else "index has problems (see FAIL lines); run `adoptbot index "
               "build` (add --full if vectors are wrong)")
     if not result["ok"]:

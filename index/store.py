@@ -85,14 +85,21 @@ def write_atomic(path: Path, data: str) -> None:
 
 
 def disk_error(e: OSError, db_dir: Path) -> UserError:
-    """One clear line for the OS errors a build can meet on the data folder."""
+    """One clear line for the OS errors a build can meet on the data folder; it says the old index still serves only
+    when there is one (a first build into an unwritable folder has none)."""
+    try:
+        live = read_live_name(db_dir) is not None
+    except UserError:
+        live = False
+    still = "the previous index is still live" if live else "no index was built there yet"
     if e.errno == errno.ENOSPC:
         return UserError(f"disk full while writing the index in {db_dir}; free some space and run the build "
-                         "again (the previous index is still live)")
+                         f"again ({still})")
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return UserError(f"cannot write to the data folder {db_dir} ({e.strerror}); fix its permissions or pass "
-                         "--db DIR (the previous index is still live)")
-    return UserError(f"cannot write the index in {db_dir}: {e}; the previous index is still live")
+        who = f"uid {os.getuid()}" if hasattr(os, "getuid") else "this user"
+        return UserError(f"cannot write to the data folder {db_dir} ({e.strerror}); make it writable for {who} "
+                         f"or pass --db DIR ({still})")
+    return UserError(f"cannot write the index in {db_dir}: {e}; {still}")
 
 
 def read_live_name(db_dir: Path) -> str | None:

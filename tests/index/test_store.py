@@ -300,3 +300,27 @@ def test_dropped_embedded_systems_are_stopped_after_a_grace_but_never_under_a_ru
     store.reset_embedded_clients()  # the first reset's system is stopped now (grace 0)
     live._reset_collection()
     assert "Legal risk" in live.dense(fake_embedder.embed_query("legal risk compliance policy"), 1)[0][0].text
+
+
+def test_a_first_build_into_an_unwritable_folder_does_not_promise_a_live_index(small_corpus, tmp_path, monkeypatch):
+    """'(the previous index is still live)' only when there is one: a first start on a read-only /data has none."""
+    import errno
+
+    from tests.conftest import FakeEmbedder
+
+    def denied(*a, **k):
+        raise OSError(errno.EACCES, "Permission denied")
+
+    db = tmp_path / "db"
+    monkeypatch.setattr("index.build._write_lines", denied)
+    with pytest.raises(UserError) as first:
+        build_index(small_corpus, db, embedder=FakeEmbedder())
+    msg = str(first.value)
+    assert "cannot write to the data folder" in msg and "writable for uid" in msg
+    assert "still live" not in msg and "no index was built there yet" in msg
+    monkeypatch.undo()
+    build_index(small_corpus, db, embedder=FakeEmbedder())
+    (small_corpus / "new.txt").write_text("Employee advocacy programmes need a policy first.")
+    monkeypatch.setattr("index.build._write_lines", denied)
+    with pytest.raises(UserError, match=r"\(the previous index is still live\)"):
+        build_index(small_corpus, db, embedder=FakeEmbedder())
