@@ -1,12 +1,12 @@
-# syntax=docker/dockerfile:1
-#
 # adoptbot: the Discord bot, with the embedding model baked in so the container starts (and stays) offline.
 #
 #   docker build -t adoptbot .
-#   docker run --rm -e DISCORD_TOKEN=... -v adoptbot-data:/data -v adoptbot-corpus:/corpus adoptbot
+#   docker run --init --rm -e DISCORD_TOKEN=... -v adoptbot-data:/data -v adoptbot-corpus:/corpus adoptbot
 #
-# Building needs internet access to PyPI and to the PyTorch CPU wheel index; running needs only Discord (and a
-# Chroma server when CHROMA_HOST is set). See README.md, "Run it in Docker".
+# Building needs Docker Hub (the base image, PYTHON_IMAGE), PyPI and the PyTorch CPU wheel index
+# (download.pytorch.org); nothing else. There is no `# syntax=` line on purpose: under BuildKit it would pull the
+# docker/dockerfile frontend image from Docker Hub too, and this file needs nothing beyond the built-in frontend.
+# Running needs only Discord (and a Chroma server when CHROMA_HOST is set). See README.md, "Run it in Docker".
 
 ARG PYTHON_IMAGE=python:3.11-slim
 

@@ -12,14 +12,15 @@ import sys
 from collections.abc import Sequence
 
 from index.errors import UserError
+from index.logs import LEVELS as LOG_LEVELS
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="DIR", help="index folder (default: ADOPTBOT_DATA_DIR, else ./data)")
 
 
-def _add_corpus(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", metavar="DIR", help="corpus folder (default: ADOPTBOT_CORPUS_DIR, else ./corpus)")
+def _add_corpus(p: argparse.ArgumentParser, default: str = "ADOPTBOT_CORPUS_DIR, else ./corpus") -> None:
+    p.add_argument("--corpus", metavar="DIR", help=f"corpus folder (default: {default})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answers questions about adopting social media in business with attributed, verbatim "
         "quotes from practitioners' blog comment threads.",
     )
-    ap.add_argument("--log-level", help="override ADOPTBOT_LOG_LEVEL (DEBUG, INFO, WARNING)")
+    ap.add_argument("--log-level", type=str.upper, choices=LOG_LEVELS, metavar="LEVEL",
+                    help=f"override ADOPTBOT_LOG_LEVEL for this command: {', '.join(LOG_LEVELS)}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     # corpus ---------------------------------------------------------------------------------------------------
@@ -39,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON Lines, one record per line")
     p.set_defaults(handler="index.corpus.cli:cmd_parse")
     p = csub.add_parser("check", help="a table per file: posts, comments, share attributed, warnings")
-    p.add_argument("dir", nargs="?", metavar="DIR")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="pages or folders to check (default: the corpus folder)")
+    _add_corpus(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler="index.corpus.cli:cmd_check")
     corpus.set_defaults(handler=None, _parser=corpus)
@@ -58,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler="index.cli:cmd_status")
     p = isub.add_parser("verify", help="check every chunk's vector and text, BM25 against Chroma, counts")
-    _add_corpus(p)
+    _add_corpus(p, default="the folder the index was built from")
     _add_db(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler="index.cli:cmd_verify")
@@ -67,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     # answers --------------------------------------------------------------------------------------------------
     p = sub.add_parser("ask", help="answer a question with practitioner quotes ('-' reads one per line)")
     _add_db(p)
-    p.add_argument("question", nargs="+", metavar="QUESTION")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("question", nargs="+", metavar="QUESTION", help="the question; '-' reads one question per line "
+                   "from stdin and answers each in turn")
+    p.add_argument("--json", action="store_true", help="one JSON object per answer (JSON Lines with '-')")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], help="retrieval mode (default hybrid)")
     p.add_argument("-k", type=int, metavar="N", help="number of quotes (default 5)")
     p.set_defaults(handler="index.answer_cli:cmd_ask")

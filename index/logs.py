@@ -9,6 +9,7 @@ import sys
 import time
 
 _DONE = False
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # what ADOPTBOT_LOG_LEVEL and --log-level accept
 
 
 class KVFormatter(logging.Formatter):
@@ -48,8 +49,9 @@ def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
         except Exception:  # a malformed .env must not stop the CLI from reporting it
             level, fmt = level or os.environ.get("ADOPTBOT_LOG_LEVEL", "INFO"), fmt or "kv"
     level, fmt = level.upper(), fmt.lower()
+    bad_level = level not in LEVELS
     root = logging.getLogger()
-    root.setLevel(level)
+    root.setLevel("INFO" if bad_level else level)
     if not _DONE:
         h = logging.StreamHandler(sys.stderr)
         h.setFormatter(JSONFormatter() if fmt == "json" else KVFormatter())
@@ -59,3 +61,6 @@ def setup_logging(level: str | None = None, fmt: str | None = None) -> None:
         for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "filelock"):
             logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
         _DONE = True
+    if bad_level:
+        logging.getLogger(__name__).warning("log level %r is not one of %s: using INFO (ADOPTBOT_LOG_LEVEL)",
+                                            level, ", ".join(LEVELS))

@@ -326,9 +326,9 @@ def test_readme_example_answer_quotes_the_corpus_verbatim():
     """Every quoted piece of the README's example answer is in the shipped corpus word for word, and every named
     person and post title is there too: the example cannot show text the bot could never produce."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- example-answer[^>]*-->\n(.*?)<!-- /example-answer -->", readme, re.S)
-    assert m, "README has no example answer between <!-- example-answer --> markers"
-    lines = [re.sub(r"^>\s?", "", line) for line in m.group(1).splitlines()]
+    m = re.search(r"<!-- example-answer[^>]*-->\n```text\n(.*?)```\n<!-- /example-answer -->", readme, re.S)
+    assert m, "README has no example answer (a text block between <!-- example-answer --> markers)"
+    lines = m.group(1).splitlines()
 
     def norm(t: str) -> str:
         return " ".join(t.split())
