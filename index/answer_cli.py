@@ -1,8 +1,8 @@
 """`adoptbot ask | topics | topic | author`: the answers on the command line, for people and for scorers.
 
-`ask -` answers one question per stdin line with one JSON object per stdout line, flushed as it goes, so a batch
-pays the model load once and a driver can stream. Plain-text output reuses the sentences in prompts/replies.toml
-(index/ cannot import the bot's renderer, so this reads the same file directly).
+`ask -` answers one question per stdin line, flushed as it goes (plain text, or with --json one JSON object per
+stdout line), so a batch pays the model load once and a driver can stream. Plain-text output reuses the sentences
+in prompts/replies.toml (index/ cannot import the bot's renderer, so this reads the same file directly).
 """
 
 from __future__ import annotations

@@ -184,7 +184,7 @@ def _page_from_text(text: str, name: str, meta: dict[str, Any], page: ParsedPage
                                           "comments were recognised (indexed); remove post_only if they are real"))
     elif not page.comments:
         page.warnings.append(Warning_(name, "no comments recognised: indexed as a post alone (if the page has no "
-                                      "comment thread, add post_only = true to its sidecar)"))
+                                      "comment thread, add post_only = true to its .meta.toml)"))
 
 
 def _page_from_wxr(text: str, name: str, meta: dict[str, Any], page: ParsedPage) -> None:

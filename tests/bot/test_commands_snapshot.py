@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOT = Path(__file__).parent / "snapshots" / "commands.json"
 
 
-def test_print_commands_matches_snapshot():
+def test_print_commands_matches_snapshot(tmp_path):
     out = subprocess.run([sys.executable, "-m", "bot.cli", "bot", "--print-commands"], capture_output=True,
-                         text=True, cwd=ROOT, check=True, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+                         text=True, cwd=ROOT, check=True, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     got = json.loads(out.stdout)
     assert got == json.loads(SNAPSHOT.read_text()), "commands changed: review, then update the snapshot"
 
