@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import io
 import os
 import re
 import sys
@@ -32,13 +33,13 @@ BLOCK_RE = re.compile(r"<!-- example-answer[^\n]*-->\n.*?<!-- /example-answer --
 
 
 def chat_answer(db: Path, corpus: Path = CORPUS) -> str:
-    """What `adoptbot chat QUESTION` prints on stdout, from the index in `db` (built from `corpus` if missing)."""
-    from bot.chat import ChatSession
-    from bot.service import Answers, ensure_index
+    """What `adoptbot chat QUESTION` prints on stdout, from the index in `db` (built from `corpus` if missing): the
+    chat's own session set-up and reply, without its stderr lines."""
+    from bot.chat import open_session
     from bot.texts import load_texts
 
-    ensure_index(corpus, db)
-    return ChatSession(answers=Answers.open(corpus, db), t=load_texts()).handle(QUESTION) or ""
+    session = open_session(argparse.Namespace(corpus=str(corpus), db=str(db)), load_texts(), io.StringIO())
+    return session.handle(QUESTION) or ""
 
 
 def block(answer: str) -> str:
