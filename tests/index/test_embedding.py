@@ -199,3 +199,13 @@ def test_onnx_backend_without_the_onnx_extra_says_what_to_install(tiny_model, tm
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert "ADOPTBOT_EMBED_BACKEND=onnx needs the onnx extra" in err and "pip install 'adoptbot[onnx]'" in err
+
+
+def test_a_model_that_reads_less_than_its_files_say_stops_instead_of_cutting_chunks(tiny_model, monkeypatch):
+    """Chunks are planned from the files (no model load on a no-op rebuild): if the loaded model disagreed, chunks
+    would be cut silently, so loading stops with the fix."""
+    from index.embedding import Embedder
+
+    monkeypatch.setattr("index.embedding.model_max_seq_length", lambda path: 100)
+    with pytest.raises(UserError, match="reads 64 word pieces, but its files say 100; set max_seq_length"):
+        Embedder(EmbedSettings(model=str(tiny_model)))
