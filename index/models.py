@@ -33,6 +33,7 @@ class Record:
     post_url: str | None = None
     source_file: str = ""
     line: int | None = None  # 1-based line in the source file where the record starts
+    parent_id: str | None = None  # the comment_id this comment replies to (HTML threads), so context can be shown
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `adoptbot corpus parse --json` (field names are a contract)."""
@@ -48,6 +49,7 @@ class Record:
             "post_url": self.post_url,
             "source_file": self.source_file,
             "line": self.line,
+            "parent_id": self.parent_id,
         }
 
     @classmethod

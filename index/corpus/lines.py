@@ -69,7 +69,14 @@ _FURNITURE = [
                                 r"email\s*\(.*\)|website|mail \(will not be published\).*|"
                                 r"notify me of .*|subscribe to (?:comments|this|post comments).*|"
                                 r"you must be logged in to post a comment.*|comments are closed\.?|"
-                                r"newer post|older post|home|subscribe to: post comments \(atom\))\s*$", re.I)),
+                                r"subscribe to: post comments \(atom\)|"
+                                r"(?:newer posts?|older posts?|home)(?:\s+(?:newer posts?|older posts?|home))*)\s*$",
+                                re.I)),
+    # A post's byline with more after the name: 'Posted by Jane Doe in Marketing, Social Media' (WordPress and
+    # Blogger themes), 'Posted by Jane Doe at 09:00 AM in Legal | Permalink' (TypePad). TypePad's comment trailer
+    # ('Posted by: Jane | March 3, 2010') has a colon and a bar, and stays a trailer.
+    ("byline", re.compile(r"^\s*(?i:posted|written) (?i:by)\s+(?P<name>[A-Z][\w'’.\-]*(?:\s+[A-Z][\w'’.\-]*){0,3})"
+                          r"\s+(?:in|at|on)\s+[^|]*(?:\|.*)?$")),
 ]
 # Headings that open a sidebar or footer block: the short lines under them are navigation, not writing.
 SIDEBAR = re.compile(
@@ -161,6 +168,10 @@ def trailer_name(line: str) -> str | None:
     if raw.endswith("s") and len(raw) > 2:
         return raw[:-1].strip()
     return None
+
+
+def furniture_match(reason: str, line: str) -> re.Match[str] | None:
+    return next((pat.match(line) for r, pat in _FURNITURE if r == reason), None)
 
 
 def furniture_reason(line: str) -> str | None:

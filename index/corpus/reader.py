@@ -52,10 +52,26 @@ def meta_path(page: Path) -> Path:
     return page.with_name(page.name.rsplit(".", 1)[0] + META_SUFFIX)
 
 
+def _link_outside(p: Path) -> str | None:
+    """Where a symlinked page points when that is outside its own folder (`ln -s /etc/passwd corpus/x.txt` must
+    never be indexed and quoted), else None."""
+    if not p.is_symlink():
+        return None
+    try:
+        target = p.resolve(strict=False)
+        folder = p.parent.resolve(strict=False)
+    except (OSError, RuntimeError):  # a symlink loop
+        return "itself (a symlink loop)"
+    return None if target.is_relative_to(folder) else str(target)
+
+
 def read_meta(page: Path, warnings: list[Warning_]) -> dict[str, Any]:
     """The admin's sidecar (title, author, url, date); a broken one is a warning with its line, never fatal."""
     p = meta_path(page)
     if not p.exists():
+        return {}
+    if _link_outside(p):
+        warnings.append(Warning_(p.name, "sidecar ignored: a symlink to a file outside the corpus folder"))
         return {}
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
@@ -245,10 +261,11 @@ def parse_bytes(data: bytes, name: str, meta: dict[str, Any] | None = None, max_
         _page_from_wxr(text, name, meta, page)
         return page
     if name.lower().endswith((".html", ".htm")) or re.match(r"\s*<(?:!doctype html|html)", text, re.I):
-        from index.corpus.wxr import html_to_text
+        from index.corpus.html import page_from_html
 
-        text = html_to_text(text)
-    elif text.lstrip().startswith("<?xml"):
+        page_from_html(text, name, meta, page)
+        return page
+    if text.lstrip().startswith("<?xml"):
         page.shape = "unknown"
         page.warnings.append(_xml_problem(text, name))
         return page
@@ -267,6 +284,11 @@ def parse_file(path: Path | str, max_bytes: int | None = None) -> ParsedPage:
     p = Path(path)
     warnings: list[Warning_] = []
     limit = _max_bytes() if max_bytes is None else max_bytes
+    outside = _link_outside(p)
+    if outside:
+        page = ParsedPage(file=p.name, shape="unreadable")
+        page.warnings.append(Warning_(p.name, f"refused: a symlink to {outside}, outside the corpus folder"))
+        return page
     try:
         size = p.stat().st_size
         if size > limit:

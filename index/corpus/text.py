@@ -466,6 +466,9 @@ def parse_text_page(text: str) -> PageParse:
         _finish_comment(c, dropped, notes)
     comments = [c for c in comments if c.lines]
     post_lines, byline, bio = _post_evidence(post_lines, dropped)
+    if not byline:  # 'Posted by Jane Doe in Marketing' was dropped as furniture, but it names the post's author
+        byline = next((m.group("name") for _, t, why in dropped if why == "byline"
+                       and (m := L.furniture_match("byline", t.strip()))), None)
     post = Segment(post_lines)
     header_names = {c.author.split()[0].lower() for c in comments if c.author}
     if byline_seg and byline_seg.author:
