@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler="index.corpus.cli:cmd_check")
+    p = csub.add_parser("fetch", help="download pages by URL into the corpus folder (never overwriting) and check "
+                        "them", description="Downloads each URL (an HTML page or a WordPress export), saves it with a "
+                        ".meta.toml sidecar, and reports what it read. Loopback, private and link-local addresses are "
+                        "refused unless ADOPTBOT_FETCH_ALLOW_PRIVATE=true.")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    _add_corpus(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler="index.corpus.cli:cmd_fetch")
     corpus.set_defaults(handler=None, _parser=corpus)
 
     # index ----------------------------------------------------------------------------------------------------

@@ -37,6 +37,18 @@ class CorpusSettings(BaseSettings):
     max_file_mb: float = Field(60.0, description="Pages larger than this are refused with a message.")
 
 
+class FetchSettings(BaseSettings):
+    """Downloading pages by URL (`adoptbot corpus fetch`, `/addpost url:`)."""
+
+    model_config = _cfg("ADOPTBOT_FETCH_")
+
+    allow_private: bool = Field(False, description="Allow loopback, private and link-local addresses.")
+    timeout_s: float = Field(15.0, description="Seconds for a whole download, redirects included.")
+    max_mb: float = Field(10.0, description="Largest page downloaded, in MB.")
+    max_redirects: int = Field(3, description="Redirects followed (each hop's address is checked).")
+    user_agent: str = Field("adoptbot/0.1 (+corpus fetch)", description="User-Agent sent with each request.")
+
+
 class EmbedSettings(BaseSettings):
     """The embedding model: a name or path, loaded once, offline by default."""
 

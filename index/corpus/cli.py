@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from index.errors import UserError
+
+if TYPE_CHECKING:
+    from index.models import ParsedPage
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -65,19 +69,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from index.corpus import parse_file
 
     targets, notes = _check_targets(args)
-    rows = []
-    for p in targets:
-        page = parse_file(p)
-        comments = page.comments
-        named = sum(1 for c in comments if c.author)
-        rows.append({
-            "file": p.name,
-            "shape": page.shape,
-            "posts": len(page.posts),
-            "comments": len(comments),
-            "attributed": round(named / len(comments), 3) if comments else None,
-            "warnings": [str(w) for w in page.warnings],
-        })
+    rows = [page_row(p.name, parse_file(p)) for p in targets]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         for msg in notes:
@@ -88,13 +80,67 @@ def cmd_check(args: argparse.Namespace) -> int:
         for msg in notes:
             print(f"    ! {msg}")
         return 1
-    w = max(len(r["file"]) for r in rows)
-    print(f"{'file':<{w}}  {'shape':<11} {'posts':>5} {'comments':>8} {'attributed':>10}  warnings")
-    for r in rows:
-        att = f"{r['attributed']:.0%}" if r["attributed"] is not None else "-"
-        print(f"{r['file']:<{w}}  {r['shape']:<11} {r['posts']:>5} {r['comments']:>8} {att:>10}  {len(r['warnings'])}")
-        for msg in r["warnings"]:
-            print(f"    ! {msg}")
+    print_rows(rows)
     for msg in notes:
         print(f"! {msg}")
     return 0
+
+
+def page_row(name: str, page: ParsedPage) -> dict[str, Any]:
+    """One page as `corpus check` reports it: how it was read, what it holds, what looked wrong."""
+    comments = page.comments
+    named = sum(1 for c in comments if c.author)
+    return {
+        "file": name,
+        "shape": page.shape,
+        "posts": len(page.posts),
+        "comments": len(comments),
+        "attributed": round(named / len(comments), 3) if comments else None,
+        "warnings": [str(w) for w in page.warnings],
+    }
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    w = max(len(r["file"]) for r in rows)
+    sw = max(11, *(len(r["shape"]) for r in rows))
+    print(f"{'file':<{w}}  {'shape':<{sw}} {'posts':>5} {'comments':>8} {'attributed':>10}  warnings")
+    for r in rows:
+        att = f"{r['attributed']:.0%}" if r["attributed"] is not None else "-"
+        print(f"{r['file']:<{w}}  {r['shape']:<{sw}} {r['posts']:>5} {r['comments']:>8} {att:>10}  "
+              f"{len(r['warnings'])}")
+        for msg in r["warnings"]:
+            print(f"    ! {msg}")
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Downloads pages into the corpus folder (never overwriting), then reports each as `corpus check` does."""
+    from index.corpus.fetch import FetchError
+    from index.corpus.intake import preview_url, save_page
+    from index.settings import paths
+
+    d = Path(args.corpus) if getattr(args, "corpus", None) else paths().corpus_dir
+    rows: list[dict[str, Any]] = []
+    failed = 0
+    for url in args.urls:
+        try:
+            pre = preview_url(url)
+        except FetchError as e:
+            failed += 1
+            print(f"adoptbot: {e}", file=sys.stderr)
+            rows.append({"url": url, "error": e.kind, "message": str(e)})
+            continue
+        saved = save_page(d, pre.fetched.data, pre.name, pre.meta)
+        row = page_row(saved.name, pre.page)
+        row.update(url=pre.fetched.url, saved=not saved.existed)
+        if saved.existed:
+            row["warnings"].insert(0, f"{saved.name}: already in the corpus (same bytes): not saved again")
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        good = [r for r in rows if "error" not in r]
+        if good:
+            print_rows(good)
+            print(f"saved in {d}; run `adoptbot index build` (or /reindex) to index "
+                  f"{'them' if len(good) > 1 else 'it'}")
+    return 1 if failed else 0

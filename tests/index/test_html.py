@@ -318,3 +318,31 @@ def test_attribution_scorer_on_the_html_rendition_of_a_shipped_page(tmp_path):
     assert c["anchors"] == len([r for r in rows if "anchor" in r])
     assert (c["wrong"], c["missing"], c["duplicated"], c["wrong_kind"], c["furniture"]) == (0, 0, 0, 0, 0)
     assert c["dates_right"] == c["dates"] and c["named_coverage"] == 1.0
+
+
+def test_blogger_threaded_comments():
+    """Blogger's templates since 2012: `li.comment` with `cite.user`, replies in `.comment-replies`."""
+    html = """<html><head><title>Hotel Blog: Guests on Twitter</title></head><body>
+    <div class='post hentry'><h3 class='post-title entry-title'>Guests on Twitter</h3>
+    <div class='post-body entry-content'>Do guests tweet about us? More than we knew.</div></div>
+    <div class='comments' id='comments'><h4>2 comments:</h4><div class='comments-content'>
+    <div class='comment-thread toplevel-thread'><ol id='top-ra'>
+    <li class='comment' id='c101'><div class='avatar-image-container'><img src='x.png'/></div>
+      <div class='comment-block'><div class='comment-header'><cite class='user'><a href='https://www.blogger.com/profile/1'
+      rel='nofollow'>Marta Nowak</a></cite><span class='icon user'></span><span class='datetime secondary-text'>
+      <a rel='nofollow' href='#c101'>June 4, 2013 at 8:12 AM</a></span></div>
+      <p class='comment-content'>We answer every tweet within the hour, and reviews went up.</p>
+      <span class='comment-actions secondary-text'><a class='comment-reply' target='_self'>Reply</a>
+      <span class='item-control blog-admin pid-1'><a href='#'>Delete</a></span></span></div>
+      <div class='comment-replies'><div class='comment-thread inline-thread'><ol>
+        <li class='comment' id='c102'><div class='comment-block'><div class='comment-header'><cite class='user'>
+        Anonymous</cite><span class='datetime secondary-text'><a href='#c102'>June 5, 2013 at 9:30 PM</a></span></div>
+        <p class='comment-content'>Within the hour, at night too?</p>
+        <span class='comment-actions secondary-text'><a class='comment-reply'>Reply</a></span></div></li>
+      </ol></div></div></li></ol></div></div></div></body></html>"""
+    page = parse_bytes(html.encode(), "hotel.html")
+    assert page.shape == "html:blogger"
+    marta, anon = page.comments
+    assert (marta.author, marta.date, marta.parent_id) == ("Marta Nowak", "2013-06-04T08:12", None)
+    assert (anon.author, anon.date, anon.parent_id) == (None, "2013-06-05T21:30", marta.comment_id)
+    no_record_holds(page, "Reply", "Delete")

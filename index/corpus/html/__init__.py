@@ -133,6 +133,12 @@ def page_from_html(html: str, name: str, meta: dict[str, Any], page: ParsedPage)
     from index.corpus.reader import _hash, _Ids, _page_from_text, derive_title
     from index.models import Record, Warning_
 
+    deep = dom.too_deep(html)
+    if deep is not None:
+        page.shape = "unreadable"
+        page.warnings.append(Warning_(name, f"elements nested more than {dom.MAX_DEPTH:,} deep (from this line on): "
+                                            "not read; no real page nests so deep", deep))
+        return
     read = read_html(html)
     merged = {**read.meta, **meta}
     if read.engine is None:

@@ -194,10 +194,10 @@ def visible_text(root: LexborNode, skip: Callable[[LexborNode], bool] | None = N
 
 
 def node_text(node: LexborNode | None) -> str:
-    """One line of an element's visible text (names, dates)."""
+    """One line of an element's text (names, dates: never-text is already gone from the tree)."""
     if node is None:
         return ""
-    return fold(" ".join(visible_text(node).lines))
+    return fold(node.text(deep=True, separator=" "))
 
 
 def first(node: LexborNode, *selectors: str) -> LexborNode | None:
@@ -227,3 +227,30 @@ def id_lines(html: str) -> dict[str, int]:
         pos = m.start()
         out.setdefault(m.group(1), line)
     return out
+
+
+MAX_DEPTH = 10_000
+# Elements that never nest (void) or close themselves when a sibling opens: they add no depth however written.
+_FLAT_TAGS = frozenset("""area base br col embed hr img input link meta param source track wbr p li dt dd option
+    optgroup tr td th thead tbody tfoot colgroup caption rb rt rp""".split())
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]{0,30})(?:\s[^<>]*)?>")
+
+
+def too_deep(html: str, limit: int = MAX_DEPTH) -> int | None:
+    """The line where the page's elements nest deeper than `limit`, else None.
+
+    HTML5 tree building checks the stack of open elements at every tag, so parsing costs depth x tags: 10,000 deep
+    reads in about a second, 100,000 deep would take minutes. No real page nests past a few hundred, so deeper
+    pages are refused (with the line) rather than left to hold a reindex. A scan of the tags, not a parse.
+    """
+    depth = 0
+    for m in _TAG.finditer(html):
+        name = m.group(2).lower()
+        if name in _FLAT_TAGS or m.group(0).endswith("/>"):
+            continue
+        depth += -1 if m.group(1) else 1
+        if depth < 0:
+            depth = 0
+        elif depth > limit:
+            return html.count("\n", 0, m.start()) + 1
+    return None

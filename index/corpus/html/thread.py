@@ -121,14 +121,26 @@ def text_of(node: LexborNode | None) -> str:
     return node_text(node)
 
 
-def own_elements(container: LexborNode, containers: set[int]) -> list[LexborNode]:
+class El:
+    """An element with its tag, classes and attributes read once (selectolax builds them anew on every access)."""
+
+    __slots__ = ("node", "tag", "classes", "attrs")
+
+    def __init__(self, node: LexborNode) -> None:
+        self.node = node
+        self.tag = node.tag
+        self.attrs = node.attributes
+        self.classes = frozenset((self.attrs.get("class") or "").lower().split())
+
+
+def own_elements(container: LexborNode, containers: set[int]) -> list[El]:
     """The elements of one comment in document order, without the comments nested in it (its replies)."""
-    out: list[LexborNode] = []
+    out: list[El] = []
     stack = [container]
     while stack:
         n = stack.pop()
         if n is not container:
-            out.append(n)
+            out.append(El(n))
         kids = [c for c in children(n) if c.is_element_node and c.mem_id not in containers]
         stack.extend(reversed(kids))
     return out
@@ -149,35 +161,31 @@ class Spec:
     def __init__(self, *selectors: str) -> None:
         self.parts = [_spec(s) for s in selectors]
 
-    def matches(self, node: LexborNode) -> bool:
-        return any(self._one(node, p) for p in self.parts)
+    def matches(self, el: El) -> bool:
+        return any(self._one(el, p) for p in self.parts)
 
     @staticmethod
-    def _one(node: LexborNode, part: tuple[str | None, str | None, str | None]) -> bool:
+    def _one(el: El, part: tuple[str | None, str | None, str | None]) -> bool:
         tag, cls, attr = part
-        if tag and node.tag != tag:
-            return False
-        if cls and cls not in (node.attributes.get("class") or "").lower().split():
-            return False
-        return not (attr and node.attributes.get(attr) is None)
+        return not ((tag and el.tag != tag) or (cls and cls not in el.classes) or (attr and attr not in el.attrs))
 
-    def first(self, nodes: list[LexborNode]) -> LexborNode | None:
-        """The first node matching the earliest selector that matches any (selectors are in order of trust)."""
+    def first(self, els: list[El]) -> LexborNode | None:
+        """The first element matching the earliest selector that matches any (selectors are in order of trust)."""
         for p in self.parts:
-            for n in nodes:
-                if self._one(n, p):
-                    return n
+            for el in els:
+                if self._one(el, p):
+                    return el.node
         return None
 
-    def all(self, nodes: list[LexborNode]) -> list[LexborNode]:
-        return [n for n in nodes if self.matches(n)]
+    def all(self, els: list[El]) -> list[LexborNode]:
+        return [el.node for el in els if self.matches(el)]
 
 
 def says_line(s: str) -> bool:
     return bool(re.fullmatch(r"(?i)\s*(?:says|said|wrote)\s*(?::|\.{2,3}|…)?\s*", s))
 
 
-def finish(container: LexborNode, own: list[LexborNode], containers: set[int], meta: Spec, author: str | None,
+def finish(container: LexborNode, own: list[El], containers: set[int], meta: Spec, author: str | None,
            date: str | None, body: LexborNode | None = None) -> Found:
     """A Found from an engine's picks: text from `body` (or the container minus its meta blocks and replies)."""
     if body is not None:
