@@ -38,14 +38,6 @@ def plain_name(name: str) -> bool:
     return not (re.search(r"[/\\]|^\.", name) or any(unicodedata.category(c) in ("Cc", "Cf") for c in name))
 
 
-def toml_str(s: str) -> str:
-    """A TOML basic string: typed text stays text (quotes, backslashes), newlines become spaces, other control
-    characters are dropped (TOML forbids them: the reader would ignore the whole sidecar)."""
-    s = re.sub(r"[\r\n]+", " ", s)
-    s = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", s)
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 @dataclass
 class Preview:
     """What an admin confirms: the page as the reader sees it, and what will be written."""
@@ -146,22 +138,10 @@ class Uploads:
 
         Never overwrites: an identical file means "already there" (None), a different one gets a new name.
         """
-        corpus = self.corpus_dir
-        corpus.mkdir(parents=True, exist_ok=True)
-        target = corpus / name
-        n = 1
-        while target.exists():
-            if target.read_bytes() == data:
-                return None
-            target = corpus / f"{Path(name).stem}-{n}{Path(name).suffix}"
-            n += 1
-        tmp = target.with_name("." + target.name + ".part")
-        tmp.write_bytes(data)
-        if meta:
-            side = target.with_name(target.name.rsplit(".", 1)[0] + ".meta.toml")  # the reader's sidecar name
-            side.write_text("".join(f"{k} = {toml_str(v)}\n" for k, v in meta.items()), encoding="utf-8")
-        tmp.replace(target)
-        return target.name
+        from index.corpus.intake import save_page  # shared with `adoptbot corpus fetch`
+
+        saved = save_page(self.corpus_dir, data, name, meta)
+        return None if saved.existed else saved.name
 
     def files(self) -> list[str]:
         """The page files in the corpus folder (empty when it cannot be listed: the reindex reports why)."""

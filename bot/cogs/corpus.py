@@ -19,7 +19,7 @@ from discord.ext import commands
 from bot import errors
 from bot.checks import admin_only, is_admin
 from bot.cogs.reindex import run_reindex
-from bot.render import CHOICES_MAX, Card, choice_name, clip
+from bot.render import CHOICES_MAX, DESCRIPTION_BUDGET, Card, choice_name, clip, escape_markdown
 from bot.replies import card_embed, defer
 from bot.texts import texts
 from bot.uploads import PREVIEW_TTL_S, Preview
@@ -88,6 +88,9 @@ async def on_confirm(bot: AdoptBot, interaction: discord.Interaction, action: st
 class Corpus(commands.Cog):
     def __init__(self, bot: AdoptBot) -> None:
         self.bot = bot
+        from index.settings import FetchSettings
+
+        self.fetch_settings = FetchSettings()  # /addpost url: limits and the private-address switch
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ConfirmButton)
@@ -107,16 +110,35 @@ class Corpus(commands.Cog):
     @app_commands.describe(file=T.cmd("addpost", "file"), title=T.cmd("addpost", "title"),
                            author=T.cmd("addpost", "author"), url=T.cmd("addpost", "url"))
     @admin_only()
-    async def addpost(self, interaction: discord.Interaction, file: discord.Attachment,
+    async def addpost(self, interaction: discord.Interaction, file: discord.Attachment | None = None,
                       title: app_commands.Range[str, 1, 300] | None = None,
                       author: app_commands.Range[str, 1, 100] | None = None,
                       url: app_commands.Range[str, 1, 500] | None = None) -> None:
         uploads = self.bot.uploads
+        if file is None:  # url: alone is a page on the web, downloaded (with a file, url is the file's address)
+            await self.addpost_url(interaction, url, title, author)
+            return
         name = uploads.check_name(file.filename, file.size)  # refused before a byte is downloaded
         meta = uploads.check_meta({"title": title or "", "author": author or "", "url": url or ""})
         await defer(interaction, ephemeral=True)
         data = await file.read()
         preview = await asyncio.to_thread(uploads.prepare, data, name, meta)
+        await self.preview(interaction, preview)
+
+    async def addpost_url(self, interaction: discord.Interaction, url: str | None, title: str | None,
+                          author: str | None) -> None:
+        """/addpost url: download (bot/addurl.py), then the same preview as an upload; a bad URL is one line."""
+        from bot import addurl
+
+        t = self.bot.texts
+        if not url:
+            raise UserError(t("admin.need_file_or_url"))
+        if not re.match(r"^https?://\S+$", url):
+            raise UserError(t("admin.url_bad", url=escape_markdown(clip(url, 200))))
+        await defer(interaction, ephemeral=True)  # a download may take a while: "thinking…" until it is read
+        data, name, meta = await asyncio.to_thread(addurl.fetch, url, self.fetch_settings, t, title, author)
+        preview = await asyncio.to_thread(self.bot.uploads.prepare, data, name, meta)
+        preview.text = clip(escape_markdown(clip(url, 200)) + "\n" + preview.text, DESCRIPTION_BUDGET)
         await self.preview(interaction, preview)
 
     @app_commands.command(name="removepost", description=T.cmd("removepost"))

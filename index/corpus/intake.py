@@ -68,7 +68,7 @@ def save_page(corpus_dir: Path, data: bytes, name: str, meta: dict[str, str]) ->
     if meta:
         body = "".join(f"{k} = {toml_str(meta[k])}\n" for k in SIDECAR_FIELDS if meta.get(k))
         with open(side, "x", encoding="utf-8") as f:  # "x": fails rather than overwrite
-            f.write("# Written by adoptbot when the page was fetched: what the page states about itself.\n" + body)
+            f.write("# Written by adoptbot when the page was added.\n" + body)
     tmp = corpus_dir / f".{cand}.{os.getpid()}.part"
     tmp.write_bytes(data)
     try:

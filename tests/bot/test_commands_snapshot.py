@@ -32,5 +32,8 @@ def test_snapshot_keeps_discord_rules():
     assert ask["count"]["min_value"] == 1 and ask["count"]["max_value"] == 10
     assert cmds["topic"]["options"][0]["autocomplete"] and cmds["author"]["options"][0]["autocomplete"]
     assert sorted(o["name"] for o in cmds["channels"]["options"]) == ["disable", "enable"]
+    # /addpost takes a file or a url (downloaded): neither is required on its own; the command says which is missing
+    addpost = {o["name"]: o for o in cmds["addpost"]["options"]}
+    assert addpost["file"]["type"] == 11 and not addpost["file"]["required"] and not addpost["url"]["required"]
     for c in cmds.values():
         assert len(c["description"]) <= 100
