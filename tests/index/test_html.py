@@ -346,3 +346,40 @@ def test_blogger_threaded_comments():
     assert (marta.author, marta.date, marta.parent_id) == ("Marta Nowak", "2013-06-04T08:12", None)
     assert (anon.author, anon.date, anon.parent_id) == (None, "2013-06-05T21:30", marta.comment_id)
     no_record_holds(page, "Reply", "Delete")
+
+
+@pytest.mark.skipif(not (EVAL / "score_attribution.py").is_file(), reason="../shared/eval is not next to the checkout")
+def test_attribution_scorer_on_the_engine_fixtures():
+    """The evaluation kit's scorer on our own gold for the five engine fixtures (tests/index/data/html_attribution)."""
+    gold = DATA.parent / "html_attribution.jsonl"
+    out = subprocess.run([sys.executable, str(EVAL / "score_attribution.py"), "--gold", str(gold), "--corpus",
+                          str(DATA), "--cli", f"{sys.executable} -m bot.cli", "--json"], capture_output=True,
+                         text=True, cwd=ROOT, check=True)
+    c = json.loads(out.stdout.splitlines()[-1])
+    assert c["anchors"] == 26 and c["separations"] == 2
+    assert (c["wrong"], c["abstain"], c["missing"], c["duplicated"], c["wrong_kind"], c["merged"], c["furniture"]) == (
+        0, 0, 0, 0, 0, 0, 0)
+    assert c["dates_right"] == c["dates"] == 26
+
+
+def test_kubrick_era_wordpress():
+    """WordPress before 2.7 (Kubrick): bare <li id="comment-N"> items, <cite> and 'Says:', <small> dates."""
+    html = """<html><head><title>Blogging for dentists &raquo; Smile Notes</title></head><body><div id="page">
+    <div class="post" id="post-12"><h2>Blogging for dentists</h2><small>February 1st, 2008 <!-- by Ann --></small>
+    <div class="entry"><p>Should a dental practice blog? I think patients want answers, not ads.</p></div></div>
+    <h3 id="comments">2 Responses to &#8220;Blogging for dentists&#8221;</h3>
+    <ol class="commentlist">
+      <li class="alt" id="comment-31"><cite><a href="http://x.example" rel="external nofollow">Sara Kim</a></cite>
+        Says:<br /><small class="commentmetadata"><a href="#comment-31" title="">February 2nd, 2008 at 9:14 am</a>
+        </small><p>Our practice answers one question a week and new patients mention the posts.</p></li>
+      <li id="comment-32"><cite>Tom Reyes</cite> Says:<br /><small class="commentmetadata"><a href="#comment-32">
+        February 3rd, 2008 at 5:40 pm</a></small><p>Advertising rules for dentists make me nervous about it.</p></li>
+    </ol><h3 id="respond">Leave a Reply</h3><form id="commentform"><textarea name="comment"></textarea></form>
+    </div></body></html>"""
+    page = parse_bytes(html.encode(), "kubrick.html")
+    assert page.shape == "html:wordpress"
+    assert [(c.author, c.date, c.text) for c in page.comments] == [
+        ("Sara Kim", "2008-02-02T09:14",
+         "Our practice answers one question a week and new patients mention the posts."),
+        ("Tom Reyes", "2008-02-03T17:40", "Advertising rules for dentists make me nervous about it.")]
+    assert page.posts[0].text == "Should a dental practice blog? I think patients want answers, not ads."

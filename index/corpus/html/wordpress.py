@@ -28,7 +28,9 @@ POST = (".wp-block-post-content", ".entry-content", ".post-content", ".entry", "
 
 def find(doc: LexborHTMLParser) -> tuple[str, list[Found]]:
     """(engine name, comments) for a WordPress page; no comments when the markup is not WordPress's."""
-    nodes = doc.css("li.comment") or doc.css("div.comment[id]")
+    # li.comment since WordPress 2.7; Kubrick-era themes list bare <li id="comment-N"> in ol.commentlist
+    nodes = (doc.css("li.comment") or doc.css(".commentlist > li[id], .comment-list > li[id]")
+             or doc.css("div.comment[id]"))
     containers = {n.mem_id for n in nodes}
     found: list[Found] = []
     block_votes = 0
