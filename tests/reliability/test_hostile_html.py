@@ -97,7 +97,7 @@ BROKEN = {
     "stray closers": "</li></ol></div><p>Visible post text.</p></body></html></p></p>",
     "attributes without quotes": "<p class=x id=y title=a>b>Visible post text.</p><li class=comment id=c1",
     "tag soup in comments": ("<ol class='commentlist'><li class='comment'><cite class='fn'>Ann Lee<li class='comment'>"
-                             "<p>Visible post text.</p><cite class='fn'>Bo Chan</cite><p>secret"),
+                             "<p>Visible post text.</p><cite class='fn'>Bo Chan</cite><p>Unclosed but visible"),
     "cdata and pi": "<![CDATA[secret]]><?php echo 'secret'; ?><p>Visible post text.</p>",
     "nul bytes": "<p>Visible\x00 post text.</p>",
     "plaintext": "<p>Visible post text.</p><plaintext><p>not markup</p>",
