@@ -383,3 +383,10 @@ def test_kubrick_era_wordpress():
          "Our practice answers one question a week and new patients mention the posts."),
         ("Tom Reyes", "2008-02-03T17:40", "Advertising rules for dentists make me nervous about it.")]
     assert page.posts[0].text == "Should a dental practice blog? I think patients want answers, not ads."
+
+
+def test_noscript_text_never_spills_into_the_page():
+    """Found by the fuzzer: parsed as a browser without scripts, a leading <noscript>'s text moves into <body>."""
+    page = parse_bytes(b"<noscript>Enable JavaScript to see the comments</noscript><p>The post.</p>", "n.html")
+    no_record_holds(page, "Enable JavaScript")
+    assert [r.text for r in page.records] == ["The post."]

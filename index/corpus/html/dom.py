@@ -55,7 +55,9 @@ _WS = re.compile(r"[ \t\n\r\f\v\u00a0\u200b]+")
 def parse(html: str) -> LexborHTMLParser:
     from selectolax.lexbor import LexborHTMLParser
 
-    return LexborHTMLParser(html)
+    # as a browser that runs scripts (every reader's): <noscript> holds one text node and never spills its text
+    # into <body>, and head elements after a <noscript><img></noscript> stay in <head>
+    return LexborHTMLParser(html, scripting=True)
 
 
 def classes(node: LexborNode) -> list[str]:
