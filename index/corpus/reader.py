@@ -194,6 +194,11 @@ def _page_from_text(text: str, name: str, meta: dict[str, Any], page: ParsedPage
         page.records.append(
             Record(post_id, cid, "comment", seg.author, seg.date, ctext, seg.author_source, line=seg.line, **common)
         )
+    note_comments(meta, name, page)
+
+
+def note_comments(meta: dict[str, Any], name: str, page: ParsedPage) -> None:
+    """A page with no comment is worth a warning unless its sidecar says it has none (any reader: text, HTML)."""
     if meta.get("post_only"):
         if page.comments:
             page.warnings.append(Warning_(name, f"the sidecar says post_only = true, but {len(page.comments)} "

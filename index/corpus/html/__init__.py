@@ -130,7 +130,7 @@ def page_from_html(html: str, name: str, meta: dict[str, Any], page: ParsedPage)
     The sidecar (`meta`) wins over what the page states about itself; ids follow the text reader's rules (post id
     from the sidecar url or the file name; comment id from the comment's text).
     """
-    from index.corpus.reader import _hash, _Ids, _page_from_text, derive_title
+    from index.corpus.reader import _hash, _Ids, _page_from_text, derive_title, note_comments
     from index.models import Record, Warning_
 
     deep = dom.too_deep(html)
@@ -190,8 +190,7 @@ def page_from_html(html: str, name: str, meta: dict[str, Any], page: ParsedPage)
         parent = cids.get(f.parent) if f.parent is not None else None
         page.records.append(Record(post_id, cid, "comment", f.author, f.date, text, "header" if f.author else None,
                                    line=line, parent_id=parent, **common))
-    if not page.comments:
-        page.warnings.append(Warning_(name, "no comments recognised: indexed as a post alone"))
+    note_comments(meta, name, page)
 
 
 def _with(record: Any, **changes: Any) -> Any:
