@@ -116,7 +116,7 @@ def test_readme_command_table_is_exactly_the_cli():
 
 def test_every_command_that_reads_the_corpus_takes_corpus_and_every_index_command_takes_db():
     parsers = _leaf_parsers()
-    corpus_readers = {"corpus check", "index build", "index verify", "chat", "serve", "bot"}
+    corpus_readers = {"corpus check", "corpus fetch", "index build", "index verify", "chat", "serve", "bot"}
     index_users = {"index build", "index status", "index verify", "ask", "topics", "topic", "author", "chat", "serve",
                    "bot", "health"}
     for name, p in parsers.items():
