@@ -12,10 +12,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from bot.render import about_card, not_found, render_answer, render_full, title_for
+from bot.render import about_card, not_found, read_with_note, render_answer, render_full, title_for
 from bot.service import Answers, ensure_index, resolve_dirs
 from bot.texts import Texts, load_texts
-from index.conversation import Conversation
+from index.conversation import Conversation, context_for
 from index.errors import UserError
 from index.models import Answer, Quote
 
@@ -90,8 +90,10 @@ class ChatSession:
             if found.display is None:
                 return not_found("author", found, [a for a, _ in self.answers.authors()], t, md=False)
             return self._show("author", found.display, self.answers.author(found.display, k=self.k))
+        earlier = self.conversation.questions()
         answer = self.answers.converse(self.conversation, line, self.k)
-        return self._show("ask", line, answer)
+        note = read_with_note(context_for(earlier), t, md=False) if self.conversation.turns[-1].in_context else ""
+        return (note + "\n\n" if note else "") + self._show("ask", line, answer)
 
     def _more(self) -> str:
         t = self.t

@@ -81,7 +81,8 @@ class AdoptBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         for ext in EXTENSIONS:
-            await self.load_extension(ext)
+            if ext not in self.extensions:  # a login retried after a network failure runs this again
+                await self.load_extension(ext)
         if self.sync_on_start:
             await self.sync_commands()
 

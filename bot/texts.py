@@ -121,6 +121,7 @@ REPLY_FIELDS: dict[str, set[str]] = {
     "chat.full_range": {"first", "last"},
     "startup.no_token": set(),
     "startup.bad_token": set(),
+    "startup.malformed_token": set(),
     "startup.no_intent": set(),
 }
 

@@ -167,7 +167,7 @@ async def test_mention_opens_a_thread_and_follow_ups_are_answered(harness):
     # read with the thread's question (its words follow the follow-up's), and nothing shown above is repeated
     asked = [c[1] for c in harness.answerer.calls if c[0] == "ask"]
     assert asked[-1].startswith("and for legal risk?") and "b2b" in asked[-1]
-    assert "Read with this thread's question: “is it worth it for B2B?”" in msgs[1].json["content"]
+    assert "Read as a follow-up to “is it worth it for B2B?”" in msgs[1].json["content"]
     assert "> ROI is hard to prove" not in all_text(msgs[1].json)
 
 

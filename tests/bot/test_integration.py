@@ -105,3 +105,13 @@ async def test_real_topic_author_autocomplete_and_reindex(real_harness):
 
 def test_health_reads_the_real_index(real_index):
     assert check_index(real_index[1]) is None
+
+
+async def test_real_author_by_first_name_in_discord_as_in_the_cli(real_harness):
+    """Issue 12 item 6: what people type finds the person as signed, through the same resolver as the CLI."""
+    h = real_harness
+    for typed, shown in (("annie", "Annie @ PhD in Parenting"), ("lisa", "Lisa Hickey")):
+        p = h.slash("author", {"name": typed})
+        (fu,) = await h.followups(p, timeout=30)
+        assert fu.status == 200, fu.errors
+        assert f"What {shown} said" in all_text(fu.json).replace("\\", ""), typed

@@ -81,7 +81,7 @@ async def test_item6_follow_ups_are_read_in_the_thread_and_quotes_never_repeat(h
     follow = msgs[1]
     asked = [c[1] for c in harness.answerer.calls if c[0] == "ask"]
     assert asked[-1].startswith("and for nonprofits?") and "roi" in asked[-1] and "boss" in asked[-1]
-    assert "Read with this thread's question: “how do I prove ROI to my boss?”" in follow.json["content"]
+    assert "Read as a follow-up to “how do I prove ROI to my boss?”" in follow.json["content"]
     assert follow.json["embeds"][0]["title"] == "and for nonprofits?"
     again = [line for line in follow.json["embeds"][0]["description"].splitlines() if line.startswith("— ")]
     assert again and not set(again) & set(seen)
@@ -91,7 +91,7 @@ async def test_item6_follow_ups_are_read_in_the_thread_and_quotes_never_repeat(h
     msgs = await harness.api.wait_for("POST", f"/channels/{thread['id']}/messages", 3)
     assert harness.answerer.calls[-1][1] == "What do lawyers say about employees blogging under their own names " \
                                             "at work?"
-    assert "Read with" not in (msgs[2].json.get("content") or "")
+    assert "follow-up to" not in (msgs[2].json.get("content") or "")
 
 
 async def test_item6_more_in_a_thread_goes_on_where_the_thread_stands_even_after_a_restart(harness):
