@@ -202,6 +202,18 @@ def about_card(about: dict, t: Texts) -> Card:
                                                                                  DESCRIPTION_BUDGET))
 
 
+def render_pages(answer: Answer, t: Texts, *, title: str | None = None, md: bool = True) -> list[Card]:
+    """Every quote of an answer, in as many cards as they need (numbered on): the CLI's text output."""
+    cards = [render_answer(answer, t, title=title, md=md)]
+    done = cards[0].shown
+    while answer.answered and done < len(answer.quotes):
+        rest = Answer(question=answer.question, answered=True, quotes=list(answer.quotes[done:]), mode=answer.mode)
+        card = render_answer(rest, t, first=done + 1, title=title, md=md)
+        cards.append(card)
+        done += max(1, card.shown)
+    return cards
+
+
 def split_text(text: str, limit: int) -> list[str]:
     """Pieces of at most `limit` characters, split at paragraph, line or word boundaries where possible."""
     pieces: list[str] = []

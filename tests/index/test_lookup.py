@@ -1,13 +1,7 @@
 """The look-up and paging API over the real Answerer (fake index and embedder; the real ones: integration)."""
 
-import io
-import json
-from argparse import Namespace
-
 import pytest
 
-from index import answer_cli
-from index.errors import UserError
 from index.lookup import Lookup
 from index.names import name_key
 from index.quotes import is_verbatim
@@ -74,39 +68,6 @@ def test_refresh_drops_people_of_the_old_snapshot(lookup):
     lookup.index.refreshed = True
     assert lookup.refresh() is True
     assert lookup.author("Zed").answered
-
-
-def test_cli_batch_reads_stdin_and_writes_one_json_line_per_question(lookup, monkeypatch, capsys):
-    monkeypatch.setattr(answer_cli, "_open", lambda args: lookup)
-    monkeypatch.setattr("sys.stdin", io.StringIO("Does Twitter help with customer service?\n\nHow do I bake bread?\n"))
-    rc = answer_cli.cmd_ask(Namespace(question=["-"], json=True, mode="hybrid", k=3, db=None))
-    lines = capsys.readouterr().out.splitlines()
-    assert rc == 0 and len(lines) == 3  # one output line per input line, the blank one included
-    first, blank, third = (json.loads(x) for x in lines)
-    assert first["answered"] and len(first["quotes"]) == 3 and set(first["timings_ms"]) >= {"embed", "total"}
-    assert blank == {**blank, "question": "", "answered": False, "quotes": []}
-    assert third == {**third, "question": "How do I bake bread?", "answered": False, "quotes": []}
-
-
-def test_cli_text_output_and_unknown_author(lookup, monkeypatch, capsys):
-    monkeypatch.setattr(answer_cli, "_open", lambda args: lookup)
-    answer_cli.cmd_ask(Namespace(question=["How", "do", "I", "bake", "bread?"], json=False, mode=None, k=None,
-                                 db=None))
-    assert "nothing on" in capsys.readouterr().out
-    answer_cli.cmd_ask(Namespace(question=["customer service on Twitter"], json=False, mode=None, k=2, db=None))
-    out = capsys.readouterr().out
-    assert "— " in out and "practitioner" in out
-    with pytest.raises(UserError, match="Zebulon"):
-        answer_cli.cmd_author(Namespace(name=["Zebulon"], json=False, db=None))
-    with pytest.raises(UserError, match="-k must be at least 1"):
-        answer_cli.cmd_ask(Namespace(question=["x"], json=True, mode=None, k=0, db=None))
-
-
-def test_cli_author_json(lookup, monkeypatch, capsys):
-    monkeypatch.setattr(answer_cli, "_open", lambda args: lookup)
-    answer_cli.cmd_author(Namespace(name=["annie"], json=True, db=None))
-    js = json.loads(capsys.readouterr().out)
-    assert js["answered"] and len(js["quotes"]) == 3 and js["practitioners"] == 1
 
 
 # --- integration: the real model, the real Chroma + BM25 index of the shipped corpus ------------------------------
