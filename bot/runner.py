@@ -166,7 +166,7 @@ async def run_client(bot: Any, token: str, texts: Texts | None = None, *, retry_
                     return code
                 raise exc
             attempt += 1
-            log.warning("cannot reach Discord (%s): trying again in %.0f s (attempt %d); stop with Ctrl-C or "
+            log.warning("cannot reach Discord (%s): trying again in %.3g s (attempt %d); stop with Ctrl-C or "
                         "SIGTERM", why, delay, attempt)
             await bot.http.close()  # a fresh HTTP session (and connector) for the next attempt
             bot.http.connector = discord.utils.MISSING

@@ -99,7 +99,10 @@ async def test_missing_intent_exits_with_a_non_restart_code(tmp_path, capsys):
         async def __aexit__(self, *a):
             return None
 
-        async def start(self, token):
+        async def login(self, token):
+            return None
+
+        async def connect(self):  # Discord refuses the intent when the gateway connection identifies
             raise discord.PrivilegedIntentsRequired(shard_id=0)
 
     assert await run_client(NoIntentBot(), "t") == EXIT_CONFIG

@@ -75,6 +75,10 @@ async def test_item3_unreachable_discord_is_retried_with_back_off_and_said(api, 
     assert not task.done()  # still trying, no traceback, no exit
     monkeypatch.setattr(discord.http.Route, "BASE", api.base)  # the network is back
     await api.wait_for("PUT", r"/commands$", timeout=10)  # logged in, extensions loaded once, commands synced
+    for _ in range(200):
+        if any("reached Discord after" in r.getMessage() for r in caplog.records):
+            break
+        await asyncio.sleep(0.02)
     assert any("reached Discord after" in r.getMessage() for r in caplog.records)
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(task, 10) == 0
