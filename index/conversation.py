@@ -11,15 +11,16 @@ conversation behaves the same in both.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from index.models import Answer, Quote
+from index.names import name_key
 from index.quotes import STOPWORDS
 
 if TYPE_CHECKING:
     from index.lookup import Lookup
-    from index.models import Answer
 
 RecKey = tuple[str, "str | None"]
 
@@ -39,6 +40,10 @@ SHORT_CONTENT_WORDS = 3
 POINTING_CONTENT_WORDS = 5
 # How many earlier questions weigh in: the thread's first question (its subject) and the latest ones.
 CONTEXT_TURNS = 2
+# Fusing the follow-up's two readings: reciprocal-rank constant (small lists: rank differences should count) and
+# how many quotes beyond the page each reading contributes.
+FUSE_K = 10
+FUSE_MARGIN = 5
 
 
 def content_words(text: str) -> list[str]:
@@ -79,6 +84,43 @@ def compose_query(question: str, context: Sequence[str]) -> str:
                 seen.add(w)
                 extra.append(w)
     return f"{question} {' '.join(extra)}".strip() if extra else question
+
+
+def read_in_context(ask: Callable[..., Answer], question: str, context: Sequence[str], k: int, *, offset: int = 0,
+                    exclude: Collection[RecKey] = (), max_per_author: int = 2) -> Answer:
+    """A follow-up read two ways and fused: alone (its own words: "nonprofits") and with the thread's questions
+    (its subject: proving ROI). Records both readings find come first, then the two rankings alternate by reciprocal
+    rank. One reading alone would either lose the thread ("any numbers?" means nothing by itself) or drown the
+    follow-up's new word under the thread's several. On-topic when either reading is; a quote keeps the cut of the
+    follow-up's own reading when it has one (it centres on what was just asked). `ask` is Answerer.ask."""
+    question = " ".join((question or "").split())
+    composed = compose_query(question, context)
+    if composed == question:
+        return ask(question, k, offset=offset, exclude=exclude)
+    n = offset + k + FUSE_MARGIN
+    alone = ask(question, n, exclude=exclude)
+    within = ask(composed, n, exclude=exclude)
+    score: dict[RecKey, float] = {}
+    quote: dict[RecKey, Quote] = {}
+    for answer in (within, alone):  # alone last: its cut wins for a record both found
+        if not answer.answered:
+            continue
+        for rank, q in enumerate(answer.quotes, 1):
+            key = (q.post_id, q.comment_id)
+            score[key] = score.get(key, 0.0) + 1.0 / (FUSE_K + rank)
+            quote[key] = q
+    ranked = sorted(score, key=lambda key: -score[key])
+    per: dict[str, int] = {}
+    fused: list[Quote] = []
+    for key in ranked:  # the per-person cap each reading applied, applied again to the fused list
+        who = name_key(quote[key].author) or f"anon:{key}"
+        if per.get(who, 0) < max_per_author:
+            per[who] = per.get(who, 0) + 1
+            fused.append(quote[key])
+    quotes = fused[offset: offset + k]
+    timings = {"total": within.timings_ms.get("total", 0.0) + alone.timings_ms.get("total", 0.0)}
+    return Answer(question=question, answered=bool(quotes) or (offset > 0 and (within.answered or alone.answered)),
+                  quotes=quotes, mode=within.mode, timings_ms=timings)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from index.conversation import compose_query
+from index.conversation import read_in_context
 from index.models import Answer, Quote, Record
 from index.names import Entry, NameIndex, Resolved
 from index.people import People
@@ -63,9 +63,13 @@ class Lookup:
             context: Sequence[str] = (), mode: str | None = None) -> Answer:
         """Quotes answering the question; `context` holds the earlier questions of a conversation (oldest first),
         read with this one when it is short or refers back; `exclude` the records already shown there."""
-        query = compose_query(question, context)
-        answer = self.answerer.ask(query, k=k, mode=mode or self.answerer.settings.mode, offset=offset,
-                                   exclude=exclude)
+        mode = mode or self.answerer.settings.mode
+
+        def ask(text: str, n: int, *, offset: int = 0, exclude: Collection[RecKey] = ()) -> Answer:
+            return self.answerer.ask(text, k=n, mode=mode, offset=offset, exclude=exclude)
+
+        answer = read_in_context(ask, question, context, k, offset=offset, exclude=exclude,
+                                 max_per_author=self.answerer.settings.max_per_author)
         answer.question = " ".join((question or "").split())
         return answer
 
