@@ -140,7 +140,7 @@ def test_log_levels_agree_in_help_readme_and_code(capsys):
 
 
 def test_ask_says_json_lines_only_with_json():
-    """`ask -` prints plain text per question; JSON Lines only with --json (index/answer_cli.py)."""
+    """`ask -` prints plain text per question; JSON Lines only with --json (bot/answer_cli.py)."""
     row = next(line for line in section("Commands").splitlines() if line.startswith("| `adoptbot ask "))
     assert "JSON Lines out" not in row and "JSON Lines with `--json`" in row, row
 
