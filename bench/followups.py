@@ -144,8 +144,10 @@ def score(played: list[dict], grades: dict[tuple, int]) -> dict:
             s5.append(any(g == 2 for g in gs))
             in_context.append(f["read_in_context"])
         report[variant] = {
-            "followups": len(played), "precision@5": round(sum(p5) / len(p5), 3),
-            "success@5": round(sum(s5) / len(s5), 3), "refused": refused, "ungraded_quotes": missing,
+            "followups": len(played), "refused": refused, "ungraded_quotes": missing,
+            # with quotes ungraded the figures would count them as useless: not reported until the grading is done
+            "precision@5": round(sum(p5) / len(p5), 3) if not missing else None,
+            "success@5": round(sum(s5) / len(s5), 3) if not missing else None,
         }
     report["alone_repeats_of_quotes_already_shown"] = sum(f["alone_repeats"] for f in played)
     report["read_in_context"] = sum(f["read_in_context"] for f in played)
