@@ -275,7 +275,7 @@ def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progr
     _write_generation(gen_dir, records, chunks, pages, corpus_dir, model, dim, chunking, name, digest, prev_name,
                       report)
     progress("write", 1, 1)
-    _topics(records, chunks, coll, gen_dir, dim)
+    _topics(records, chunks, coll, gen_dir, dim, db_dir / GENERATIONS / prev_name if prev_name else None, lazy)
     # 6. swap: from here on readers see the new generation ----------------------------------------------------
     write_atomic(db_dir / LIVE, gen + "\n")
     report.generation, report.swapped = gen, True
@@ -423,10 +423,12 @@ def _write_generation(gen_dir: Path, records: list[Record], chunks: list[Chunk],
     fsync_dir(gen_dir)
 
 
-def _topics(records: list[Record], chunks: list[Chunk], coll: Any, gen_dir: Path, dim: int) -> None:
-    """The topics hook (index.topics, another module): runs inside the new generation before it goes live."""
+def _topics(records: list[Record], chunks: list[Chunk], coll: Any, gen_dir: Path, dim: int,
+            prev_dir: Path | None = None, lazy: _LazyEmbedder | None = None) -> None:
+    """The topics hook (index.topics, another module): runs inside the new generation before it goes live. The
+    live generation's topics (`prev_dir`) let the new ones keep their keys; the model names them."""
     try:
-        from index.topics import derive_topics
+        from index.topics import derive_topics, load_topics
     except ImportError:
         log.debug("index.topics not available yet; no topics.json for generation %s", gen_dir.name)
         return
@@ -436,7 +438,14 @@ def _topics(records: list[Record], chunks: list[Chunk], coll: Any, gen_dir: Path
         res = coll.get(ids=part, include=["embeddings"])
         vecs.update({i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"], strict=True)})
     matrix = np.stack([vecs[i] for i in ids]) if ids else np.zeros((0, dim), dtype=np.float32)
-    derive_topics(records, chunks, matrix, gen_dir)
+    previous = None
+    if prev_dir is not None:
+        try:
+            previous = load_topics(prev_dir)
+        except UserError as e:
+            log.warning("%s; the new topics get new keys", e)
+    derive_topics(records, chunks, matrix, gen_dir, previous=previous,
+                  embed=(lambda texts: lazy.get().embed(texts)) if lazy is not None else None)
 
 
 def _prune(db_dir: Path, coll: Any, client: Any, live: str | None, chroma: ChromaSettings | None) -> None:

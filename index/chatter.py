@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from index.quotes import STOPWORDS, sentence_spans
 
-__all__ = ["chatter_score", "is_chatter", "substance", "THRESHOLD"]
+__all__ = ["chatter_score", "is_chatter", "substance", "THRESHOLD", "FILLER_WORDS"]
 
 THRESHOLD = 0.5  # is_chatter's default: about 1.4 words of substance or less
 
@@ -89,7 +89,7 @@ _CLAUSE = frozenset(
 )
 # Everyday words that carry no subject of their own: a sentence made only of these and stopwords says nothing a
 # question could be about ("We saw the same thing last year.", "I think so too.").
-_LIGHT = frozenset(
+FILLER_WORDS = frozenset(
     """same thing things stuff last first next year years time times day days today week month ago experience
     experiences point points bit little big lot lots kind sort sense see saw seen seeing look looks looked feel
     feels felt think thought thoughts believe guess suppose agree agreed disagree true totally completely sure
@@ -108,7 +108,7 @@ def _sentence_substance(sentence: str) -> float:
     s = _PLEASANTRY.sub(" ", s)
     s = _HANDLE.sub(" ", s)
     tokens = [t.lower() for t in _TOKEN.findall(s)]
-    content = [t for t in tokens if len(t) > 1 and t not in STOPWORDS and t not in _LIGHT and not t.isdigit()]
+    content = [t for t in tokens if len(t) > 1 and t not in STOPWORDS and t not in FILLER_WORDS and not t.isdigit()]
     if not content:
         return 0.0
     if any(t in _CLAUSE for t in tokens) or len(tokens) >= 5:

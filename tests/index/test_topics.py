@@ -3,15 +3,17 @@ import json
 import numpy as np
 import pytest
 
+from index.chatter import is_chatter
 from index.errors import UserError
 from index.lookup import Lookup
 from index.quotes import is_verbatim
 from index.retrieval import Answerer
 from index.topics import Topic, apply_overrides, derive_topics, kmeans, load_overrides, load_subject, load_topics
 from tests.index.test_retrieval import RECORDS, FakeEmbedder, FakeIndex, rec
+from tests.index.topics.corpus import THEMES, page, themed_records
 
 # three clear themes, four comments each, two posts
-THEMES = {
+SMALL = {
     "plumb": ["Plumbers on Twitter reach local customers.", "Local plumbers tweet offers to customers nearby.",
               "A plumber gets local customers from Twitter.", "Twitter brings plumbers local customers fast."],
     "intra": ["Intranet wikis help employees collaborate.", "Employees share knowledge on the intranet wiki.",
@@ -24,12 +26,18 @@ THEMES = {
 @pytest.fixture
 def themed():
     recs = []
-    for ti, (t, texts) in enumerate(THEMES.items()):
+    for ti, (t, texts) in enumerate(SMALL.items()):
         for i, text in enumerate(texts):
             author = f"{['Ann', 'Bob', 'Cy'][i % 3]} {['Xu', 'Yo', 'Zed'][ti]}"
             recs.append(rec("p1" if i % 2 else "p2", f"{t}{i}", author, text))
     emb = FakeEmbedder()
     return recs, FakeIndex(recs, emb), emb
+
+
+def derive(recs, previous=None, out_dir=None, **kw):
+    emb = FakeEmbedder()
+    idx = FakeIndex(recs, emb)
+    return derive_topics(recs, idx.chunks(), idx.vectors(), out_dir, previous=previous, embed=emb.embed, **kw)
 
 
 def test_kmeans_is_deterministic_and_separates_clear_groups():
@@ -45,14 +53,15 @@ def test_kmeans_is_deterministic_and_separates_clear_groups():
 
 
 def test_derive_topics_clusters_names_and_writes_the_file(themed, tmp_path):
-    recs, idx, _ = themed
-    topics = derive_topics(recs, idx.chunks(), idx.vectors(), tmp_path, k=3)
+    recs, idx, emb = themed
+    topics = derive_topics(recs, idx.chunks(), idx.vectors(), tmp_path, k=3, embed=emb.embed)
     assert len(topics) == 3 and sorted(t.size for t in topics) == [4, 4, 4]
     groups = [{cid.rstrip("0123456789") for _, cid, _ in t.members} for t in topics]
     assert sorted(map(sorted, groups)) == [["intra"], ["plumb"], ["roi"]]
     words = {w for t in topics for w in t.words}
     assert {"roi", "metrics"} & words and {"intranet", "employees", "wiki"} & words
     assert all(t.key and t.name for t in topics) and len({t.key for t in topics}) == 3
+    assert not any("," in t.name for t in topics)  # a name, not a word list
     data = json.loads((tmp_path / "topics.json").read_text())
     assert len(data["topics"]) == 3
     again = load_topics(tmp_path)
@@ -64,17 +73,37 @@ def test_derive_topics_clusters_names_and_writes_the_file(themed, tmp_path):
     assert load_subject(tmp_path / "missing") is None
 
 
-def test_people_and_filler_never_name_a_topic(tmp_path):
-    texts = ["Thanks Zelda, great post about podcasts.", "Zelda, podcasts work great, thanks.",
-             "Podcasts and Zelda: great point, thanks.", "Invoices and accounting software matter.",
-             "Accounting software handles invoices.", "Invoices need accounting software."]
-    recs = [rec("p", str(i), "Zelda Quill" if i == 0 else f"W{i}", t) for i, t in enumerate(texts)]
-    emb = FakeEmbedder()
-    idx = FakeIndex(recs, emb)
-    topics = derive_topics(recs, idx.chunks(), idx.vectors(), k=2, min_size=2)
+def test_names_are_phrases_people_use():
+    topics = derive(themed_records(), k=4)
+    names = {t.name for t in topics}
+    # the phrase each theme's comments share, written as they write it ("ROI", "LinkedIn"), not a word list
+    assert any("ROI" in n for n in names), names
+    assert any("Legal risk" in n for n in names), names
+    assert any("B2B" in n or "LinkedIn" in n for n in names), names
+    assert any("omplaint" in n or "risis" in n for n in names), names
+    assert all(n[0].isupper() and "," not in n for n in names)
+
+
+def test_chatter_never_joins_a_topic():
+    recs = themed_records()
+    topics = derive(recs, k=4)
+    text = {(r.post_id, r.comment_id): r.text for r in recs}
+    members = [(m[0], m[1]) for t in topics for m in t.members]
+    assert members and not any(is_chatter(text[m]) for m in members)
+    assert not any(cid.startswith("chat") for _, cid in members)
+    assert sum(t.size for t in topics) == sum(1 for r in recs if not is_chatter(r.text))
+
+
+def test_people_and_filler_never_name_a_topic():
+    texts = ["Zelda says podcasts reach commuters every morning.", "Podcasts reach commuters, Zelda thinks.",
+             "Zelda measured podcasts against radio for commuters.", "Invoices and accounting software matter.",
+             "Accounting software handles invoices for small firms.", "Invoices need accounting software today."]
+    recs = [rec("p", str(i), "Zelda Quill" if i == 0 else f"W{i} Person", t) for i, t in enumerate(texts)]
+    topics = derive(recs, k=2, min_size=2)
+    names = " ".join(t.name.lower() for t in topics)
     words = {w for t in topics for w in t.words}
-    assert "podcasts" in words and "accounting" in words
-    assert not {"zelda", "thanks", "great", "post", "point"} & words
+    assert "podcasts" in names and "accounting" in names
+    assert "zelda" not in names and not {"zelda", "thanks", "great", "post", "point"} & words
 
 
 def test_tiny_clusters_fold_into_neighbours(themed):
@@ -82,6 +111,97 @@ def test_tiny_clusters_fold_into_neighbours(themed):
     topics = derive_topics(recs, idx.chunks(), idx.vectors(), k=8, min_size=3)
     assert all(t.size >= 3 for t in topics)
     assert sum(t.size for t in topics) == 12
+
+
+@pytest.mark.parametrize("new_page", [
+    ["Track ROI metrics for every campaign.", "Campaign ROI needs metrics from sales."],  # joins a theme
+    ["Pizza shops post daily specials on Facebook.", "Facebook specials fill pizza shops at lunch.",
+     "Our pizza shop posts Facebook specials daily."],  # a subject the corpus did not have
+    ["Great post!", "Thanks for sharing."],  # chatter only
+])
+def test_adding_a_page_keeps_at_least_80_percent_of_keys(new_page):
+    recs = themed_records()
+    first = derive(recs)
+    second = derive(recs + page("p9", new_page), previous=first)
+    kept = {t.key for t in first} & {t.key for t in second}
+    assert len(kept) >= 0.8 * len(first), ([t.key for t in first], [t.key for t in second])
+    # a key stays with the comments it named: all of them, or the larger half when a topic splits in two
+    before = {t.key: {(m[0], m[1]) for m in t.members} for t in first}
+    for t in second:
+        if t.key in before:
+            now = {(m[0], m[1]) for m in t.members}
+            assert len(before[t.key] & now) >= 0.5 * len(before[t.key])
+
+
+def test_a_continuing_topic_keeps_its_key_and_name_even_when_fresh_naming_would_differ():
+    recs = themed_records()
+    first = derive(recs, k=4)
+    # an admin-era key and an older wording: both survive while the comments are the same
+    roi = next(t for t in first if "ROI" in t.name)
+    renamed = [Topic("measuring-roi-2019", t.name, t.size, t.words, t.members) if t is roi else t for t in first]
+    second = derive(recs + page("p9", ["Campaign ROI needs metrics from sales."]), previous=renamed, k=4)
+    t = next(t for t in second if t.key == "measuring-roi-2019")
+    assert t.name == roi.name
+    assert {m[1] for m in roi.members} <= {m[1] for m in t.members}
+
+
+def test_renames_and_merges_in_topics_toml_keep_matching_after_a_rebuild(tmp_path):
+    recs = themed_records()
+    first = derive(recs, k=4)
+    roi = next(t for t in first if "ROI" in t.name)
+    legal = next(t for t in first if "egal" in t.name)
+    b2b = next(t for t in first if "B2B" in t.name or "LinkedIn" in t.name)
+    crisis = next(t for t in first if t not in (roi, legal, b2b))
+    f = tmp_path / "topics.toml"
+    f.write_text(f'[rename]\n"{roi.key}" = "Measuring ROI"\n"{legal.key}" = "Legal risk and employees"\n'
+                 f'[[merge]]\ninto = "Selling and complaints"\ntopics = ["{b2b.key}", "{crisis.key}"]\n')
+    overrides = load_overrides(f)
+    for extra in (["Legal risk worries lawyers when employees tweet.", "Employees and legal risk again."],
+                  ["Bakeries post photos of bread on Instagram.", "Instagram bread photos sell bakeries.",
+                   "Our bakery bread sells through Instagram photos."]):
+        second = derive(recs + page("p9", extra), previous=first, k=4)
+        names = {t.name: t for t in apply_overrides(second, overrides)}
+        assert {"Measuring ROI", "Legal risk and employees", "Selling and complaints"} <= set(names)
+        assert {m[1] for m in roi.members} <= {m[1] for m in names["Measuring ROI"].members}
+        merged = {m[1] for m in names["Selling and complaints"].members}
+        assert {m[1] for m in b2b.members} | {m[1] for m in crisis.members} <= merged
+
+
+def test_build_keeps_topic_keys_when_a_page_is_added(tmp_path):
+    """Through `build_index`: the live generation's topics are the previous ones of the next build."""
+    from index.build import build_index
+    from index.store import LiveIndex
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+
+    def write(name, post, texts):
+        items = "".join(
+            f"<wp:comment><wp:comment_id>{i + 1}</wp:comment_id><wp:comment_author>Person {i % 5}"
+            f"</wp:comment_author><wp:comment_date>2010-01-0{1 + i % 9} 10:00:00</wp:comment_date>"
+            f"<wp:comment_content><![CDATA[{t}]]></wp:comment_content><wp:comment_approved>1"
+            "</wp:comment_approved><wp:comment_type></wp:comment_type></wp:comment>" for i, t in enumerate(texts))
+        (corpus / name).write_text(
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/'
+            'modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">'
+            f"<channel><item><title>{post}</title><link>https://ex.org/{post}</link><dc:creator>Host</dc:creator>"
+            f"<content:encoded><![CDATA[<p>A post about {post}.</p>]]></content:encoded><wp:post_id>{post}"
+            "</wp:post_id><wp:post_date>2010-01-01 09:00:00</wp:post_date><wp:status>publish</wp:status>"
+            f"<wp:post_type>post</wp:post_type>{items}</item></channel></rss>", encoding="utf-8")
+
+    themes = list(THEMES.values())
+    write("a.xml", "one", themes[0][:3] + themes[1][:3] + ["Great post!"])
+    write("b.xml", "two", themes[0][3:] + themes[2][:3] + ["Waste management."])
+    write("c.xml", "three", themes[1][3:] + themes[2][3:] + themes[3])
+    db, emb = tmp_path / "db", FakeEmbedder()
+    build_index(corpus, db, embedder=emb)
+    first = load_topics(LiveIndex.open(db).generation_dir)
+    write("d.xml", "four", ["Trade shows cost more than LinkedIn groups for B2B leads.", "Thanks, well said."])
+    build_index(corpus, db, embedder=emb)
+    second = load_topics(LiveIndex.open(db).generation_dir)
+    assert first and second
+    assert len({t.key for t in first} & {t.key for t in second}) >= 0.8 * len(first)
+    assert not any(m[1] and "Great post" in m[1] for t in second for m in t.members)
 
 
 def test_overrides_rename_merge_add(tmp_path):
