@@ -1,14 +1,15 @@
 """Naming a cluster of comments the way a person would: by the phrase its comments share and others do not.
 
-Candidates are the noun-ish phrases of the comments (runs of content words, "return on investment" style
-connectors allowed, never starting or ending on a function word or conversational filler, never a person's name),
-counted once per comment under their stems so "measuring ROI" and "measure ROI" are one phrase. Each is scored
-by class-based TF-IDF (the share of the cluster's comments that use it, times the log of how much likelier it is
-there than in the whole corpus); a phrase used by one person only never names a topic. The best phrase grows into
-a longer one when most of its comments use the longer form ("risk" -> "legal risk"); a second, unrelated phrase
-that is nearly as good joins it ("Legal risk and employees"). Optionally the candidates are re-ranked by how close
-their embedding is to the cluster's centre (KeyBERT's idea), which prefers "customer service" to "answered".
-Nothing here knows the corpus' subject: no list of topic words, only English function words and filler.
+Candidates are the noun phrases of the comments (runs of content words whose last word can be a noun, "return on
+investment" style connectors allowed, never starting or ending on a function word or conversational filler, never
+an author's name), counted once per comment under their stems so "measuring ROI" and "measure ROI" are one phrase.
+Each is scored by class-based TF-IDF (the share of the cluster's comments that use it, times the log of how much
+likelier it is there than in the whole corpus); a phrase used by one person only never names a topic, nor does the
+corpus' own subject (what the other clusters say as much), nor its acronym. The best phrase grows into a longer
+one when most of its comments use the longer form ("risk" -> "legal risk"); a second, unrelated phrase that is
+nearly as good joins it ("Legal risk and employees"). With the model, candidates are re-ranked by how close their
+embedding is to the cluster's centre (KeyBERT's idea), which prefers "privacy" to "details". No list of topic
+words: only English function words, filler and blog talk, so it holds for any corpus.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ EDGE_STOP = STOPWORDS | FILLER_WORDS | frozenset(
     doesn didn isn wasn aren don won can't via per vs versus etc including include includes reason reasons stuff
     point question issue issues problem problems part parts case cases side sense term terms kind type types level
     levels number numbers matter fact way ways place places world end top area areas bit real fine hard easy
-    true several certain specific sort whatever whoever whenever wherever""".split()
+    true several certain specific sort whatever whoever whenever wherever goes does says makes gets takes gives
+    comes helps seems means keeps tries lets sees knows thinks looks feels tells asks""".split()
 )
 CONNECTORS = frozenset({"of", "on", "for", "in", "with"})
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9&\-]*(?:['’][A-Za-z]+)?")
@@ -197,9 +199,10 @@ def rank_phrases(
         for key in d:
             who[lab][key].add(a.casefold())
     sizes = np.bincount(labels, minlength=k)
-    # the corpus' subject: phrases that more than half of the clusters use (in more than SUBJECT_SHARE of them)
+    # the corpus' subject: phrases in more than 30% of all its comments (with few clusters, that could be one
+    # cluster's own word, so then it must be in more than 15% of every cluster's comments)
     wide = Counter(key for j in range(k) for key, c in per[j].items() if c > SUBJECT_SHARE * max(1, sizes[j]))
-    heads = {key for key, n in wide.items() if n * 2 > k}
+    heads = {key for key, c in df.items() if c > 2 * SUBJECT_SHARE * n_docs and (k >= 4 or wide[key] == k)}
     subject = _subject_acronyms(heads, counts)
     out: list[list[Phrase]] = []
     for j in range(k):
