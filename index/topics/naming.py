@@ -54,6 +54,7 @@ SIM_POWER = 2.0  # the embedding's say against the counts'
 SUBJECT_SHARE = 0.15  # of the other clusters' comments
 SYNONYM_COS = 0.6
 MAX_TOKENS = 4
+MAX_DOCS = 400  # comments read per cluster to name it
 MAX_CONTENT = 3
 
 
@@ -181,27 +182,40 @@ def _stems(key: tuple[str, ...]) -> set[str]:
 def rank_phrases(
     texts: Sequence[str], labels: np.ndarray, k: int, *, authors: Sequence[str | None] | None = None,
     exclude: frozenset[str] = frozenset(), centres: np.ndarray | None = None, embed: Embed | None = None,
-    top: int = 12,
+    top: int = 12, max_docs: int = MAX_DOCS,
 ) -> tuple[list[list[Phrase]], _Counts]:
-    """Each cluster's candidate phrases, best first (at most `top`)."""
+    """Each cluster's candidate phrases, best first (at most `top`). A cluster larger than `max_docs` is read
+    through an evenly spaced sample of that many comments, each standing for size/max_docs of them: shares are
+    what names need, and the cost stays flat at 100,000 comments."""
+    labels = np.asarray(labels)
+    sizes = np.bincount(labels, minlength=k)
+    rows: list[int] = []
+    weight = np.ones(k)
+    for j in range(k):
+        idx = np.flatnonzero(labels == j)
+        if len(idx) > max_docs:
+            idx = idx[np.linspace(0, len(idx) - 1, max_docs).astype(int)]
+            weight[j] = sizes[j] / len(idx)
+        rows.extend(idx.tolist())
+    rows.sort()
     counts = _Counts(exclude)
-    for t in texts:
-        counts.add(t)
+    for i in rows:
+        counts.add(texts[i])
     n_docs = max(1, len(texts))
-    df: Counter[tuple[str, ...]] = Counter()
-    for d in counts.docs:
-        df.update(d)
+    df: dict[tuple[str, ...], float] = defaultdict(float)
     per: list[Counter[tuple[str, ...]]] = [Counter() for _ in range(k)]
     who: list[dict[tuple[str, ...], set[str]]] = [defaultdict(set) for _ in range(k)]
-    for i, (d, lab) in enumerate(zip(counts.docs, labels, strict=True)):
+    for i, d in zip(rows, counts.docs, strict=True):
+        lab = int(labels[i])
         per[lab].update(d)
         a = (authors[i] if authors is not None else None) or f"#{i}"
         for key in d:
+            df[key] += weight[lab]
             who[lab][key].add(a.casefold())
-    sizes = np.bincount(labels, minlength=k)
+    read = np.bincount(labels[rows], minlength=k) if rows else np.zeros(k, dtype=int)
     # the corpus' subject: phrases in more than 30% of all its comments (with few clusters, that could be one
     # cluster's own word, so then it must be in more than 15% of every cluster's comments)
-    wide = Counter(key for j in range(k) for key, c in per[j].items() if c > SUBJECT_SHARE * max(1, sizes[j]))
+    wide = Counter(key for j in range(k) for key, c in per[j].items() if c > SUBJECT_SHARE * max(1, read[j]))
     heads = {key for key, c in df.items() if c > 2 * SUBJECT_SHARE * n_docs and (k >= 4 or wide[key] == k)}
     subject = _subject_acronyms(heads, counts)
     out: list[list[Phrase]] = []
@@ -212,21 +226,22 @@ def rank_phrases(
             if c < 2 or len(who[j][key]) < 2 or subject & set(key) or _ends_in(key, heads):
                 continue  # one comment, or one person, never names a topic; nor "SM" for "social media", nor
                 # "using social media": the subject may qualify a name ("social media policy"), not end it
-            sc = score_phrase(c, size, df[key], n_docs)
+            sc = score_phrase(c * weight[j], size, df[key], n_docs)
             if sc <= 0.0:
                 continue
             scored.append(Phrase(key, "", sc, c))
         scored.sort(key=lambda p: (-p.score, len(p.key), p.key))
         scored = _grow(scored)[: top * 2]
-        scored = [Phrase(p.key, counts.display(p.key), p.score, p.df) for p in scored]
-        vecs = _embeddings(embed, [p.text for p in scored], centres) if scored else None
-        if vecs is not None and centres is not None:
-            sims = vecs @ centres[j]
-            scored = [Phrase(p.key, p.text, p.score * max(0.0, float(s)) ** SIM_POWER, p.df, v)
-                      for p, s, v in zip(scored, sims, vecs, strict=True)]
-            scored.sort(key=lambda p: (-p.score, len(p.key), p.key))
-        out.append(scored[:top])
-    return out, counts
+        out.append([Phrase(p.key, counts.display(p.key), p.score, p.df) for p in scored])
+    texts_all = list(dict.fromkeys(p.text for ps in out for p in ps))
+    vecs = _embeddings(embed, texts_all, centres) if texts_all else None  # one model call for all clusters
+    if vecs is not None and centres is not None:
+        row = {t: i for i, t in enumerate(texts_all)}
+        for j, ps in enumerate(out):
+            rescored = [Phrase(p.key, p.text, p.score * max(0.0, float(vecs[row[p.text]] @ centres[j])) ** SIM_POWER,
+                               p.df, vecs[row[p.text]]) for p in ps]
+            out[j] = sorted(rescored, key=lambda p: (-p.score, len(p.key), p.key))
+    return [ps[:top] for ps in out], counts
 
 
 def _ends_in(key: tuple[str, ...], heads: set[tuple[str, ...]]) -> bool:

@@ -148,3 +148,21 @@ def test_the_subject_may_qualify_a_name_but_not_end_it():
     r = ranked(texts, [0, 0, 0, 1, 1, 1] * 3)
     found = {p.text for p in r[0]}
     assert "social media policy" in found and "utilizing social media" not in found
+
+
+def test_large_clusters_are_read_through_a_sample_and_name_the_same():
+    rng = np.random.default_rng(0)
+    fillers = ["Ducks fly south.", "Rain came late.", "The shop opened.", "Trains were slow."]
+    texts, labels = [], []
+    for j, subject in enumerate(["Pricing pages convert visitors", "Compost heaps feed gardens",
+                                 "Podcast listeners buy merchandise"]):
+        for i in range(90):
+            texts.append(f"{subject if i % 3 else 'Nothing here'}. {fillers[int(rng.integers(4))]}")
+            labels.append(j)
+    labels = np.array(labels)
+    authors = [f"Person {i}" for i in range(len(texts))]
+    full, _ = rank_phrases(texts, labels, 3, authors=authors)
+    sampled, _ = rank_phrases(texts, labels, 3, authors=authors, max_docs=20)
+    assert [ps[0].text for ps in sampled] == [ps[0].text for ps in full]
+    subjects = ["pricing pages convert visitors", "compost heaps feed gardens", "podcast listeners buy merchandise"]
+    assert all(set(ps[0].text.split()) <= set(s.split()) for ps, s in zip(full, subjects, strict=True))
