@@ -34,3 +34,22 @@ def test_ci_runs_from_an_empty_home_and_cache_and_a_clean_copy(tmp_path):
     assert {"README.md", "pyproject.toml", "tests", "corpus", ".ci"} <= files
     assert not files & {".venv", "data", ".env", ".pytest_cache", "adoptbot.egg-info"}, files
     assert seen["PWD"] != str(ROOT), "the commands run in a fresh copy, not in this checkout"
+
+
+def test_ci_copy_leaves_out_ignored_files_without_git_too(tmp_path):
+    """CI's own copy has no .git (and an unpacked archive neither): the copy still leaves out what .gitignore lists,
+    a .venv, build leftovers and caches included (the test command above runs inside such a copy)."""
+    import shutil
+
+    src = tmp_path / "checkout"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "data", "*.egg-info", ".*_cache",
+                                                             ".hypothesis", "__pycache__"))
+    for junk in (".venv/bin", "data/generations", "adoptbot.egg-info", ".pytest_cache", ".ruff_cache", ".hypothesis",
+                 "index/__pycache__", "tests/data/keep"):
+        (src / junk).mkdir(parents=True, exist_ok=True)
+    (src / ".env").write_text("DISCORD_TOKEN=x\n")
+    out = subprocess.run([str(src / ".ci" / "run"), "--dry-run"], capture_output=True, text=True, timeout=120,
+                         check=True, env={**os.environ, "GIT_DIR": str(tmp_path / "no-such-git")}).stdout
+    files = set(out.split("--- repo:\n", 1)[1].split())
+    assert {"README.md", "tests", "index"} <= files
+    assert not files & {".venv", "data", ".env", ".pytest_cache", ".ruff_cache", ".hypothesis", "adoptbot.egg-info"}
