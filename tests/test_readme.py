@@ -179,8 +179,8 @@ def _flat(d: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def test_readme_docker_run_lines_use_init_and_compose_does_too():
-    """The bot builds its index before it installs its signal handlers: under --init (tini) a `docker stop` during
-    that first build still ends the container at once instead of after the 10 s kill timeout."""
+    """--init (tini as PID 1) forwards docker stop's SIGTERM and reaps children; the bot also handles SIGTERM itself
+    from its first instant (bot/runner.py), so either way a stop during the first build is immediate."""
     import yaml
 
     runs = re.findall(r"docker run\b[^`]*?(?=\n\n|```|`)", section("Run it in Docker"), re.S)
