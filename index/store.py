@@ -53,7 +53,6 @@ LOCK_FILE = ".build.lock"
 INSTANCE_FILE = "instance_id"
 WRITER_FILE = "chroma.writer"
 BM25_DIR = "bm25"
-BM25_STOPWORDS = "en"
 
 
 # --- small file helpers ---------------------------------------------------------------------------------------
@@ -510,10 +509,10 @@ def _bm25() -> Any:
 
 
 def bm25_tokenize(texts: list[str]) -> list[list[str]]:
-    """One tokenization for indexing and querying (lower-cased words, English stopwords dropped)."""
-    bm25s = _bm25()
+    """One tokenization for indexing and querying: the text toolkit's stems (grammar words dropped)."""
+    from index.text import lexical_tokens
 
-    return bm25s.tokenize(texts, stopwords=BM25_STOPWORDS, return_ids=False, show_progress=False)
+    return [lexical_tokens(t) for t in texts]
 
 
 def build_bm25(texts: list[str], ids: list[str], out_dir: Path) -> None:
