@@ -62,11 +62,12 @@ from index.store import (
     trim_heap,
     write_atomic,
 )
+from index.terms import TermStats
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-CHUNKING_VERSION = 1  # bump when the chunking algorithm changes: a new collection, never mixed chunkings
+CHUNKING_VERSION = 2  # bump when the chunking algorithm changes: a new collection, never mixed chunkings
 
 
 @dataclass
@@ -272,6 +273,7 @@ def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progr
     gen_dir = db_dir / GENERATIONS / gen
     remove_tree(gen_dir)
     gen_dir.mkdir(parents=True)
+    _sentences(gen_dir, records, model, lazy, db_dir, full, progress, report, es, dim)
     _write_generation(gen_dir, records, chunks, pages, corpus_dir, model, dim, chunking, name, digest, prev_name,
                       report)
     progress("write", 1, 1)
@@ -336,12 +338,19 @@ def _vectors_for(missing: list[Chunk], model: str, lazy: _LazyEmbedder, db_dir: 
     """Vectors for the chunks the collection lacks: from the cache, else from the model (each text once)."""
     if not missing:
         return {}, 0
+    vectors = _vectors_of({c.content_hash: c.text for c in missing}, model, lazy, db_dir, full, progress, report, es)
+    return vectors, len(next(iter(vectors.values())))
+
+
+def _vectors_of(text_of: dict[str, str], model: str, lazy: _LazyEmbedder, db_dir: Path, full: bool,
+                progress: Progress, report: BuildReport, es: EmbedSettings,
+                stage: str = "embed") -> dict[str, np.ndarray]:
+    """content hash -> vector for these texts: from the cache, else from the model (then cached)."""
     cache = EmbeddingCache(db_dir / CACHE_DB)
     try:
-        hashes = list(dict.fromkeys(c.content_hash for c in missing))
+        hashes = list(text_of)
         vectors = {} if full else cache.get_many(model, hashes)
         todo = [h for h in hashes if h not in vectors]
-        text_of = {c.content_hash: c.text for c in missing}
         if todo:
             emb = lazy.get()
             if emb.name != model:
@@ -355,11 +364,26 @@ def _vectors_for(missing: list[Chunk], model: str, lazy: _LazyEmbedder, db_dir: 
                 vectors.update(fresh)
                 done += len(part)
                 report.embedded += len(part)
-                progress("embed", done, len(todo))
-        dim = len(next(iter(vectors.values())))
-        return vectors, dim
+                progress(stage, done, len(todo))
+        return vectors
     finally:
         cache.close()
+
+
+def _sentences(gen_dir: Path, records: list[Record], model: str, lazy: _LazyEmbedder, db_dir: Path, full: bool,
+               progress: Progress, report: BuildReport, es: EmbedSettings, dim: int) -> None:
+    """The generation's sentence vectors (index.sentences), embedded through the same cache as chunks."""
+    from index import sentences
+
+    def vectors_for(texts: list[str]) -> dict[str, np.ndarray]:
+        return _vectors_of({sentences.sentence_hash(t): t for t in texts}, model, lazy, db_dir, full, progress,
+                           report, es, stage="embed sentences")
+
+    embedded = report.embedded
+    n = sentences.write(gen_dir, records, vectors_for, dim)
+    log.info("generation %s: %d sentence vectors (%d embedded)", gen_dir.name, n, report.embedded - embedded)
+    report.embedded = embedded  # the report counts chunks; sentences are a by-product of the same model
+    TermStats.from_records(records).save(gen_dir)
 
 
 def _digest(model: str, chunking: dict, fps: dict, chunks: list[Chunk], collection: str) -> str:
@@ -557,6 +581,23 @@ def verify_index(db_dir: Path, corpus_dir: Path | None = None,
     except Exception as e:
         check("bm25", False, f"BM25 index unreadable: {e}")
     try:
+        from index.sentences import SentenceVectors
+
+        sv = SentenceVectors.open(live.generation_dir, len(records))
+        check("sentences", True, f"{len(sv.vectors)} sentence vectors" if sv else "no sentence vectors (older build)")
+    except UserError as e:
+        check("sentences", False, str(e))
+    try:
+        from index.terms import TermStats
+
+        stats = TermStats.load(live.generation_dir)
+        ok = stats is None or stats.records == len(records)
+        check("terms", ok, "no term statistics (older build)" if stats is None else
+              f"term statistics of {stats.records} records" + ("" if ok else f", the generation has {len(records)}; "
+                                                                 "run `adoptbot index build`"))
+    except UserError as e:
+        check("terms", False, str(e))
+    try:
         from index.topics import load_subject, load_topics
 
         topics = load_topics(live.generation_dir)
@@ -600,6 +641,13 @@ def _live_is_intact(db_dir: Path, report: BuildReport) -> bool:
             raise UserError("the BM25 index does not cover the generation's chunks")
         load_topics(live.generation_dir)
         load_subject(live.generation_dir)
+        from index.sentences import SentenceVectors
+        from index.terms import TermStats
+
+        SentenceVectors.open(live.generation_dir, len(records))
+        stats = TermStats.load(live.generation_dir)
+        if stats is not None and stats.records != len(records):
+            raise UserError("the term statistics do not match the generation's records")
         counts = live.manifest.get("counts", {})
         if counts.get("chunks") != len(chunks) or counts.get("records") != len(records):
             raise UserError(f"generation {live.generation} holds {len(chunks)} chunks and {len(records)} records, "

@@ -324,6 +324,8 @@ DAMAGE = [
     "generations/*/bm25/vocab.index.json", "generations/*/bm25/data.csc.index.npy",
     "generations/*/bm25/indices.csc.index.npy", "generations/*/bm25/indptr.csc.index.npy",
     "generations/*/bm25/corpus.jsonl", "generations/*/bm25/corpus.mmindex.json",
+    "generations/*/sentences.f16.npy", "generations/*/sentences.spans.npy", "generations/*/sentences.rows.npy",
+    "generations/*/terms.json",
 ]
 REPAIR_XFAIL: dict[str, str] = {}  # damage the advised repair cannot undo yet (none since topics/repair were fixed)
 DETECT_XFAIL: dict[str, str] = {}
