@@ -149,6 +149,8 @@ class Answer:
     quotes: list[Quote] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     mode: str = "hybrid"
+    corrected: str | None = None  # the question as searched, when misspelt words were corrected
+    evidence: dict[str, float] = field(default_factory=dict)  # the refusal's inputs (index.refusal)
 
     @property
     def practitioners(self) -> int:
@@ -176,5 +178,7 @@ class Answer:
             "practitioners": self.practitioners,
             "posts": self.posts,
             "mode": self.mode,
+            "corrected": self.corrected,
+            "evidence": self.evidence,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

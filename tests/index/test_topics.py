@@ -271,6 +271,6 @@ def test_answerer_topics_and_topic_lookup(themed, tmp_path):
 
 def test_answerer_derives_in_memory_when_the_build_wrote_no_topics(tmp_path):
     emb = FakeEmbedder()
-    ans = Lookup(Answerer(FakeIndex(RECORDS, emb), emb), overrides_path=tmp_path / "none.toml")
+    ans = Lookup(Answerer(FakeIndex(RECORDS, emb, extras=False), emb), overrides_path=tmp_path / "none.toml")
     topics = ans.topics()
     assert topics and sum(t.size for t in topics) == 10  # the ten comments; posts are not clustered
