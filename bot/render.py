@@ -142,6 +142,10 @@ def render_answer(answer: Answer, t: Texts, *, first: int = 1, title: str | None
         blocks.append(block)
         used += extra
     shown = answer.quotes[: len(blocks)]
+    if answer.corrected and first == 1:
+        note = t("answer.corrected", corrected=escape_markdown(answer.corrected) if md else answer.corrected)
+        if used + len(note) + 2 <= DESCRIPTION_BUDGET:
+            blocks.insert(0, note)
     sub = Answer(question=answer.question, answered=True, quotes=list(shown))
     footer = t(
         "answer.footer",

@@ -19,6 +19,7 @@ from index.errors import UserError
 # section.key -> the fields the code fills in. Every key must exist in the file; no other field may be named.
 REPLY_FIELDS: dict[str, set[str]] = {
     "answer.title": {"question"},
+    "answer.corrected": {"corrected"},
     "answer.quote": {"text"},
     "answer.attribution": {"who", "date", "post"},
     "answer.who_named": {"name"},

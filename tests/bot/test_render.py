@@ -73,3 +73,12 @@ def test_split_text_and_escape():
     assert split_text("a b c", 100) == ["a b c"]
     assert all(len(p) <= 10 for p in split_text("word " * 50, 10))
     assert escape_markdown("- item\n# h") == "\\- item\n\\# h"
+
+
+def test_a_corrected_question_says_what_was_searched_on_the_first_page_only():
+    a = Answer("is socail media worth it", True, [q("yes")], corrected="is social media worth it")
+    d = render_answer(a, T).description
+    assert d.startswith("Showing results for “is social media worth it”.") and "> yes" in d
+    assert "Showing results for" not in render_answer(a, T, first=6).description
+    plain = Answer("is social media worth it", True, [q("yes")])
+    assert "Showing results for" not in render_answer(plain, T).description
