@@ -34,15 +34,12 @@ HELDOUT = ROOT / "bench" / "heldout_questions.jsonl"
 VARIANTS = {
     "dense": ("dense", {}),
     "bm25": ("bm25", {}),
-    # the default: weighted sum of dense, BM25 and stemmed coverage, each normalised by its best candidate
+    # the default: dense, sentence, BM25 and coverage signals, each scaled by its best candidate (index/ranking.py)
     "hybrid": ("hybrid", {}),
-    "hybrid-ws-no-stem": ("hybrid", {"stem_weight": 0.0}),
-    "hybrid-ws-.4/.4/.6": ("hybrid", {"dense_weight": 0.4, "lexical_weight": 0.4, "stem_weight": 0.6}),
-    "hybrid-ws-.6/.4/.4": ("hybrid", {"dense_weight": 0.6, "lexical_weight": 0.4, "stem_weight": 0.4}),
-    "hybrid-ws-cand40": ("hybrid", {"candidates": 40}),
-    "hybrid-rrf60": ("hybrid", {"fusion": "rrf", "rrf_k": 60.0, "stem_weight": 0.0}),
-    "hybrid-rrf20": ("hybrid", {"fusion": "rrf", "rrf_k": 20.0, "stem_weight": 0.0}),
-    "hybrid-rrf60-stem": ("hybrid", {"fusion": "rrf", "rrf_k": 60.0}),
+    "hybrid-no-sentence": ("hybrid", {"weights": {"dense": 1.0, "sentence": 0.0, "bm25": 1.0, "coverage": 1.0}}),
+    "hybrid-no-coverage": ("hybrid", {"weights": {"dense": 1.0, "sentence": 1.0, "bm25": 1.0, "coverage": 0.0}}),
+    "hybrid-posts-full": ("hybrid", {"post_weight": 1.0}),
+    "hybrid-cand40": ("hybrid", {"candidates": 40}),
 }
 
 
@@ -178,18 +175,9 @@ def shipped(args: argparse.Namespace) -> dict:
 
 
 def evidence(ans, question: str, on_topic: bool) -> dict:
-    from index.quotes import GENERIC
-
-    qv = ans.embedder.embed_query(question)
-    dense = ans.index.dense(qv, 10)
-    lexical = ans.index.lexical(question, 10)
-    w = ans.query_weights(question)
-    pool = list(dict.fromkeys([(c.post_id, c.comment_id) for c, _ in dense + lexical]))
-    cov = ans.coverage({t: x for t, x in w.items() if t not in GENERIC}, pool)
-    subject = float(qv @ ans._subject) if ans._subject is not None else None
-    top = dense[0][1] if dense else 0.0
-    return {"q": question, "on_topic": on_topic, "top_cos": round(top, 3), "coverage": round(cov, 2),
-            "subject_cos": None if subject is None else round(subject, 3), "answered": ans.decide(top, cov, subject)}
+    """The refusal's inputs for one question (index/refusal.py), as the answer reports them."""
+    a = ans.ask(question, k=1)
+    return {"q": question, "on_topic": on_topic, **a.evidence, "answered": a.answered}
 
 
 def synth(args: argparse.Namespace) -> dict:

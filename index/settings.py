@@ -91,7 +91,6 @@ class RetrievalSettings(BaseSettings):
     mode: str = Field("hybrid", description="hybrid, dense or bm25.")
     k: int = Field(5, description="Quotes per answer.")
     max_per_author: int = Field(2, description="At most this many quotes of one person in one answer.")
-    fusion: str = Field("weighted", description="hybrid fusion: weighted (normalised scores summed) or rrf.")
     candidates: int = Field(80, description="Chunks fetched from each of the dense and BM25 searches.")
     max_quote_chars: int = Field(360, description="Longest quote cut from one comment (a few sentences).")
     query_threads: int = Field(1, description="torch threads in an answering process: one query embeds fastest "
