@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from index.text import STOPWORDS, WORD_RE, sentence_spans, stem, words  # noqa: F401  (re-exported for callers)
 from index.text import content_terms as _content_terms
@@ -69,6 +70,17 @@ def _window(text: str, s: int, e: int, weights: Mapping[str, float], limit: int)
     return lo, hi
 
 
+@lru_cache(maxsize=4096)
+def _sentences_of(text: str) -> tuple[list[tuple[int, int]], list[str], list[frozenset[str]], list[float]]:
+    """A record's sentences, their content stems and chatter scores: the same record is quoted again and again
+    (popular answers, More, topics), and its text never changes (str hashes are cached, so the key is cheap)."""
+    from index.chatter import chatter_score
+
+    spans = sentence_spans(text)
+    sents = [text[s:e] for s, e in spans]
+    return spans, sents, [frozenset(content_terms(x)) for x in sents], [chatter_score(x) for x in sents]
+
+
 def cut_quote(
     text: str,
     weights: Mapping[str, float] | None = None,
@@ -92,19 +104,14 @@ def cut_quote(
     Pieces are joined with " … ", and a leading or trailing "…" says the record goes on before or after. With no
     weights, scores or focus, the quote is the record's opening.
     """
-    from index.chatter import chatter_score
-
     weights = weights or {}
-    spans = sentence_spans(text)
+    spans, sents, sent_terms, chatter = _sentences_of(text)
     if not spans:
         return ""
     n = len(spans)
-    sents = [text[s:e] for s, e in spans]
-    sent_terms = [set(content_terms(x)) for x in sents]
     total = sum(weights.values()) or 1.0
     sem = list(sentence_scores) if sentence_scores is not None and len(sentence_scores) == n else None
     top_sem = max(sem) if sem else 0.0
-    chatter = [chatter_score(x) for x in sents]
 
     def lex(i: int, covered: Iterable[str] = ()) -> float:
         cov = set(covered)

@@ -117,6 +117,7 @@ class Answerer:
             self._subject = load_subject(Path(gen)) if gen is not None else None
             self._terms: dict[RecKey, frozenset[str]] = {}
             self._chatter: dict[RecKey, bool] = {}
+            self._asks: dict[RecKey, np.ndarray] = {}
 
     def refresh(self) -> bool:
         """Pick up a newer generation of the index (after /reindex) without reloading the model."""
@@ -145,6 +146,17 @@ class Answerer:
             if len(self._chatter) > 50_000:
                 self._chatter.clear()
             self._chatter[key] = got
+        return got
+
+    def _asking(self, key: RecKey, spans: np.ndarray) -> np.ndarray:
+        """Which of a record's sentences are questions (they make poor answers), memoized per snapshot."""
+        got = self._asks.get(key)
+        if got is None or len(got) != len(spans):
+            text = self._records[key].text
+            got = np.array([text[int(s):int(e)].rstrip("\"'”’) ").endswith("?") for s, e in spans], dtype=bool)
+            if len(self._asks) > 50_000:
+                self._asks.clear()
+            self._asks[key] = got
         return got
 
     def idf(self, stem: str) -> float:
@@ -221,14 +233,15 @@ class Answerer:
                     if field == "dense" or cand.chunk_span is None:
                         cand.chunk_span = (c.start, c.end)
         sent: dict[RecKey, tuple[np.ndarray, np.ndarray]] = {}
-        for key, cand in cands.items():
-            got = self.sentence_scores(key, qvec)
-            if got is not None and len(got[1]):
+        keys = [key for key in cands if self._sentences is not None and key in self._row]
+        got_all = self._sentences.scores_many([self._row[k] for k in keys], qvec) if keys else []
+        for key, got in zip(keys, got_all, strict=True):
+            if len(got[1]):
                 sent[key] = got
-                text = self._records[key].text
-                asks = np.array([text[int(s):int(e)].rstrip("\"'”’) ").endswith("?") for s, e in got[0]])
+                asks = self._asking(key, got[0])
                 answering = got[1][~asks] if (~asks).any() else got[1]
-                cand.sentence = float(answering.max())
+                cands[key].sentence = float(answering.max())
+        for key, cand in cands.items():
             cand.coverage = coverage(q.weights, self._record_terms(key))
         return cands, sent
 

@@ -84,6 +84,9 @@ class SentenceVectors:
             self.rows = np.load(gen_dir / ROWS)
         except (OSError, ValueError, EOFError) as e:
             raise _damaged(gen_dir, str(e)) from None
+        # plain ndarray views of the maps: slicing an np.memmap costs a Python-level finalize per slice
+        self._vecs = self.vectors.view(np.ndarray)
+        self._spans = self.spans.view(np.ndarray)
         n = int(self.rows[-1]) if len(self.rows) else -1
         if (self.vectors.ndim != 2 or self.spans.shape != (len(self.vectors), 2) or n != len(self.vectors)
                 or (records is not None and len(self.rows) != records + 1)):
@@ -102,12 +105,27 @@ class SentenceVectors:
     def of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(spans, vectors) of record i (records.jsonl order)."""
         lo, hi = int(self.rows[i]), int(self.rows[i + 1])
-        return np.asarray(self.spans[lo:hi]), np.asarray(self.vectors[lo:hi], dtype=np.float32)
+        return np.asarray(self._spans[lo:hi]), np.asarray(self._vecs[lo:hi], dtype=np.float32)
 
     def scores(self, i: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(spans, cosine of each sentence of record i with the question)."""
         spans, vecs = self.of(i)
         return spans, vecs @ qvec if len(vecs) else np.zeros(0, dtype=np.float32)
+
+    def scores_many(self, rows: Sequence[int], qvec: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`scores` for many records in one gather and one matrix product (a question's candidates)."""
+        if not rows:
+            return []
+        bounds = [(int(self.rows[i]), int(self.rows[i + 1])) for i in rows]
+        idx = np.concatenate([np.arange(lo, hi) for lo, hi in bounds])
+        cos = self._vecs[idx].astype(np.float32) @ qvec.astype(np.float32)
+        spans = self._spans[idx]
+        out, at = [], 0
+        for lo, hi in bounds:
+            n = hi - lo
+            out.append((spans[at:at + n], cos[at:at + n]))
+            at += n
+        return out
 
 
 def _damaged(gen_dir: Path, detail: str) -> UserError:
