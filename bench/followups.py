@@ -80,7 +80,7 @@ def play(lookup, scenario: dict) -> list[dict]:
             "read_in_context": conv.turns[-1].in_context,
             "variants": {
                 "conversation": [_q(q) for q in with_conv.quotes],
-                "alone": [_q(q) for q in alone.quotes],
+                "alone": [{**_q(q), "repeat": (q.post_id, q.comment_id) in shown_before} for q in alone.quotes],
             },
             "alone_repeats": sum((q.post_id, q.comment_id) in shown_before for q in alone.quotes),
         })
@@ -131,23 +131,31 @@ def score(played: list[dict], grades: dict[tuple, int]) -> dict:
     report: dict = {}
     for variant in VARIANTS:
         p5, s5, refused, missing, in_context = [], [], 0, 0, []
+        p5_new: list[float] = []
+        s5_new: list[bool] = []
         for f in played:
             quotes = f["variants"][variant][:K]
-            gs = []
+            gs, fresh = [], []
             for q in quotes:
                 g = grades.get((f["question"], f["context"], q["post_id"], q["comment_id"], q["quote"]))
                 if g is None:
                     missing += 1
                 gs.append(g or 0)
+                fresh.append(0 if q.get("repeat") else g or 0)  # shown earlier in the thread: nothing new
             refused += not quotes
             p5.append(sum(g >= 1 for g in gs) / K)
             s5.append(any(g == 2 for g in gs))
+            p5_new.append(sum(g >= 1 for g in fresh) / K)
+            s5_new.append(any(g == 2 for g in fresh))
             in_context.append(f["read_in_context"])
         report[variant] = {
             "followups": len(played), "refused": refused, "ungraded_quotes": missing,
             # with quotes ungraded the figures would count them as useless: not reported until the grading is done
             "precision@5": round(sum(p5) / len(p5), 3) if not missing else None,
             "success@5": round(sum(s5) / len(s5), 3) if not missing else None,
+            # the same with a quote the thread already showed counted as not useful (the reader has seen it)
+            "precision@5_new": round(sum(p5_new) / len(p5_new), 3) if not missing else None,
+            "success@5_new": round(sum(s5_new) / len(s5_new), 3) if not missing else None,
         }
     report["alone_repeats_of_quotes_already_shown"] = sum(f["alone_repeats"] for f in played)
     report["read_in_context"] = sum(f["read_in_context"] for f in played)

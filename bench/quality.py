@@ -151,6 +151,17 @@ def answerer(db: Path | None = None, corpus: Path | None = None, **kw):
     return Answerer(LiveIndex.open(db), get_embedder(), **kw)
 
 
+def add_gains(m: dict, gains: list[int], ideal: list[int], k: int = K) -> None:
+    """Adds one answered question's nDCG@k, success@k (a grade 2 in the first k) and precision@k (slots graded >= 1)
+    to the running sums in `m`: one definition for every bench that scores answers against blind grades."""
+    dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+    idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    m["ndcg"] += dcg / idcg if idcg else 0.0
+    m["success"] += any(g == 2 for g in gains)
+    m["precision"] += sum(g >= 1 for g in gains) / k
+    m["quotes"] += len(gains)
+
+
 def score(ans, questions: list[Question], pool: Pool, mode: str = "hybrid") -> tuple[dict, list[dict]]:
     """Per set (and split): the judged metrics; and the quotes no one judged yet."""
     rows: dict[str, dict] = defaultdict(lambda: defaultdict(float))
@@ -178,12 +189,7 @@ def score(ans, questions: list[Question], pool: Pool, mode: str = "hybrid") -> t
                                 "quote": qt.text, "author": qt.author, "kind": qt.kind, "set": q.set})
             gains.append(g or 0)
         ideal = sorted(pool.judged(q.text), reverse=True)[:K]
-        dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
-        idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
-        m["ndcg"] += dcg / idcg if idcg else 0.0
-        m["success"] += any(g == 2 for g in gains)
-        m["precision"] += sum(g >= 1 for g in gains) / K
-        m["quotes"] += len(gains)
+        add_gains(m, gains, ideal, K)
     out = {}
     for name, m in sorted(rows.items()):
         on = max(m["on"], 1)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.quality import load_jsonl, load_pool, write_pending  # noqa: E402
+from bench.quality import add_gains, load_jsonl, load_pool, write_pending  # noqa: E402
 
 
 def score(questions: list[dict], answers: list[dict], pool, k: int = 5) -> tuple[dict, list[dict]]:
@@ -45,12 +44,7 @@ def score(questions: list[dict], answers: list[dict], pool, k: int = 5) -> tuple
                                 "quote": qt["text"]})
             gains.append(g or 0)
         ideal = sorted(pool.judged_exact(q["question"]), reverse=True)[:k]
-        dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
-        idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
-        m["ndcg"] += dcg / idcg if idcg else 0.0
-        m["success"] += any(g == 2 for g in gains)
-        m["precision"] += sum(g >= 1 for g in gains) / k
-        m["quotes"] += len(gains)
+        add_gains(m, gains, ideal, k)
     on = max(m["on"], 1)
     out = {"on": m["on"], "ndcg@5": round(m["ndcg"] / on, 3), "success@5": round(m["success"] / on, 3),
            "precision@5": round(m["precision"] / on, 3), "refused_on": m["refused_on"],

@@ -28,6 +28,17 @@ def test_score_counts_grades_and_empty_slots_and_withholds_figures_while_ungrade
     assert r["conversation"]["precision@5"] is None and r["conversation"]["ungraded_quotes"] == 2
 
 
+def test_a_quote_the_thread_already_showed_counts_as_nothing_new():
+    rows = played()
+    rows[0]["variants"]["alone"] = [{"post_id": "p", "comment_id": "a", "quote": "quote a", "author": None,
+                                     "repeat": True}]
+    grades = {("and for nonprofits?", "Earlier: “roi?”", "p", "a", "quote a"): 2,
+              ("and for nonprofits?", "Earlier: “roi?”", "p", "b", "quote b"): 0}
+    r = followups.score(rows, grades)["alone"]
+    assert r["precision@5"] == 0.2 and r["success@5"] == 1.0
+    assert r["precision@5_new"] == 0.0 and r["success@5_new"] == 0.0
+
+
 def test_the_shipped_packet_names_no_variant_and_its_key_covers_every_row():
     pending = ROOT / "bench" / "judgments" / "pending" / "followups.jsonl"
     rows = [json.loads(x) for x in pending.read_text().splitlines() if x.strip()]
