@@ -459,16 +459,6 @@ def shipped_db(args: argparse.Namespace, work: Path, server: dict | None = None,
     return db
 
 
-def share_loaded(src: Any, dst: Any) -> None:
-    """Give the server contender's LiveIndex the chunks, records and BM25 the embedded one already loaded: the
-    same files, so only the vector store differs (and the process holds them once)."""
-    src.chunks()
-    src.records()
-    src._retriever()
-    for attr in ("_chunks", "_by_id", "_records", "_by_key", "_bm25"):
-        setattr(dst, attr, getattr(src, attr))
-
-
 def section_latency(args: argparse.Namespace) -> dict:
     """Warm in-process answers (embed + dense + BM25 + quotes) on one index, embedded Chroma and the Chroma
     server alternating question by question."""
@@ -494,8 +484,7 @@ def section_latency(args: argparse.Namespace) -> dict:
         a_e = Answerer(idx_e, real)
         a_e.warm()
         open_s = time.perf_counter() - t
-        idx_s = LiveIndex.open(db, chroma_remote(server))
-        share_loaded(idx_e, idx_s)
+        idx_s = LiveIndex.open(db, chroma_remote(server))  # the same generation files (the OS shares their pages)
         a_s = copy.copy(a_e)
         a_s.index, a_s._term_cache = idx_s, {}
         a_s.warm()

@@ -1,4 +1,4 @@
-"""Incremental, atomic index builds: embed only new text, swap the live generation in one rename.
+"""Incremental, atomic, streaming index builds: embed only new text, swap the live generation in one rename.
 
 Counts are of RECORDS, keyed by (post_id, comment_id):
   added      the key is new;          removed    the key is gone;
@@ -8,9 +8,12 @@ A comment's id is a hash of its text, so an edited comment counts as one removal
 its id, so an edited post is "updated". `embedded` counts chunk texts actually sent to the model (texts already
 in the embedding cache or in the collection are not).
 
-Order of a build (see index/store.py for the layout): lock -> read corpus -> chunk -> add missing vectors to the
-collection (invisible to readers) -> write generation <n> -> topics hook -> swap LIVE -> prune what neither the
-live nor the previous generation uses (including leftovers of killed builds).
+A build streams (see index/store/ for the layout): lock -> page by page: read, chunk (unchanged records reuse the
+live generation's chunks), write records and chunks to the new generation's store, feed the lexical index; every
+batch of chunks: commit, then add the vectors the collection lacks (cache first, then the model) -> finish the
+store and the lexical index -> topics -> manifest -> swap LIVE -> prune what neither the live nor the previous
+generation uses (including what killed builds left). Memory holds one batch, the lexical vocabulary and the
+topics' record vectors, never the corpus.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,19 +32,27 @@ from typing import Any
 
 import numpy as np
 
-from index.chunking import chunk_record
+from index.chunking import chunk_record, content_hash
 from index.errors import StoreUnavailable, UserError
-from index.models import Chunk, Record
+from index.models import ParsedPage, Record
 from index.settings import ChromaSettings, ChunkSettings, EmbedSettings
 from index.store import (
-    BM25_DIR,
     CACHE_DB,
+    FORMAT,
     GENERATIONS,
+    LEXICAL_DIR,
     LIVE,
+    MANIFEST,
+    STORE_FILE,
     EmbeddingCache,
+    GenerationStore,
+    LexicalBuilder,
+    LexicalIndex,
+    StoreWriter,
+    add_vectors,
     all_ids,
     batched,
-    build_bm25,
+    bm25_tokenize,
     build_lock,
     chroma_client,
     collection_name,
@@ -61,13 +73,19 @@ from index.store import (
     sync_embedded_clients,
     trim_heap,
     write_atomic,
+    write_batch_size,
 )
-from index.terms import TermStats
+from index.store.failures import sqlite_write_error
+from index.store.layout import check_sizes, file_sizes, sqlite_uri
+from index.store.lexical import FILES as LEXICAL_FILES
+from index.store.records import legacy_records
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 CHUNKING_VERSION = 2  # bump when the chunking algorithm changes: a new collection, never mixed chunkings
+BUILDING = "building.json"  # in a generation being built: which collection it writes to (for pruning after a kill)
+TOPICS_FILE = "topics.json"
 
 
 @dataclass
@@ -85,11 +103,36 @@ class BuildReport:
     generation: str = ""
     swapped: bool = False  # False when the corpus was unchanged and the live generation stayed as it was
     model: str = ""
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per step of the build (they interleave)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["seconds"] = round(self.seconds, 3)
+        d["stages"] = {k: round(v, 2) for k, v in self.stages.items()}
         return d
+
+
+class _Clock:
+    """Seconds per stage of a streaming build, where stages interleave batch by batch."""
+
+    def __init__(self, report: BuildReport) -> None:
+        self.report = report
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.stages[stage] = self.report.stages.get(stage, 0.0) + time.perf_counter() - t
+
+
+def read_pages(corpus_dir: Path) -> tuple[int, Iterator[ParsedPage]]:
+    """How many pages the corpus has, and the pages parsed one at a time (a build never holds them all)."""
+    from index.corpus import list_pages, parse_file
+
+    paths = list_pages(corpus_dir)
+    return len(paths), (parse_file(p) for p in paths)
 
 
 def record_fingerprint(r: Record) -> str:
@@ -142,10 +185,8 @@ def build_index(
     """
     t0 = time.perf_counter()
     corpus_dir, db_dir = Path(corpus_dir), Path(db_dir)
-    progress = progress or _noop
     es = embed_settings or (embedder.settings if isinstance(getattr(embedder, "settings", None), EmbedSettings)
                             else EmbedSettings())
-    cs = chunk_settings or ChunkSettings()
     if db_dir.exists() and not db_dir.is_dir():
         raise UserError(f"the data folder {db_dir} is a file, not a folder; pass --db DIR")
     try:
@@ -153,12 +194,16 @@ def build_index(
         with build_lock(db_dir):
             try:
                 with embedded_build():
-                    return _build_locked(corpus_dir, db_dir, embedder, progress, full, es, cs, chroma_settings, t0)
+                    b = _Build(corpus_dir, db_dir, embedder, progress or _noop, full, es,
+                               chunk_settings or ChunkSettings(), chroma_settings, t0)
+                    return b.run()
             finally:
                 _end_write(db_dir)  # only after this build's own "begin": embedded Chroma, and it got that far
                 trim_heap()
     except OSError as e:
         raise disk_error(e, db_dir) from None
+    except sqlite3.OperationalError as e:  # the generation's store, the embedding cache
+        raise sqlite_write_error(e, db_dir) from None
 
 
 def _end_write(db_dir: Path) -> None:
@@ -171,354 +216,599 @@ def _end_write(db_dir: Path) -> None:
         log.warning("could not stamp the end of the write in %s: %s", db_dir, e)
 
 
-def _build_locked(corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progress, full: bool,
-                  es: EmbedSettings, cs: ChunkSettings, chroma: ChromaSettings | None, t0: float) -> BuildReport:
-    from index.corpus import read_corpus
-    from index.corpus.reader import orphan_sidecars, page_types
+class _Vectors:
+    """Puts a batch of chunks' vectors into the collection: only those it lacks, from the cache, else the model
+    (each text once, committed to the cache a few model batches at a time)."""
 
-    report = BuildReport()
-    # 1. read ------------------------------------------------------------------------------------------------
-    pages = read_corpus(corpus_dir)
-    if not pages:
-        raise UserError(f"the corpus folder {corpus_dir} has no pages ({page_types()}); nothing to index "
-                        "(the live index is unchanged)")
-    report.warnings.extend(str(w) for w in orphan_sidecars(corpus_dir))
-    records: list[Record] = []
-    seen: set[tuple[str, str | None]] = set()
-    for page in pages:
-        report.warnings.extend(str(w) for w in page.warnings)
-        for r in page.records:
-            key = (r.post_id, r.comment_id)
-            if key in seen:
-                report.warnings.append(f"{page.file}: duplicate record {r.post_id}/{r.comment_id} skipped")
-                continue
-            seen.add(key)
-            records.append(r)
-    report.files = len(pages)
-    progress("read", len(pages), len(pages))
+    def __init__(self, build: _Build, coll: Any, client: Any) -> None:
+        self.b = build
+        self.coll = coll
+        self.batch = write_batch_size(client)
+        self.cache = EmbeddingCache(build.db_dir / CACHE_DB)
+        self.stored = 0
+        self.dim = 0
 
-    # 2. chunk -----------------------------------------------------------------------------------------------
-    lazy = _LazyEmbedder(embedder, es)
-    if embedder is not None:
-        model = embedder.name
-    else:
-        from index.embedding import model_identity
-
-        model = model_identity(es)
-    report.model = model
-    counter, limit = _model_reach(embedder, es)
-    chunking = {"max_tokens": cs.max_tokens, "encoding": cs.encoding, "model_limit": limit,
-                "version": CHUNKING_VERSION}
-    chunks: list[Chunk] = []
-    chunks_of: dict[tuple[str, str | None], int] = {}
-    for i, r in enumerate(records):
-        cs_ = chunk_record(r, cs.max_tokens, encoding=cs.encoding, model_tokens=counter, model_limit=limit)
-        chunks_of[(r.post_id, r.comment_id)] = len(cs_)
-        chunks.extend(cs_)
-        if i % 200 == 0:
-            progress("chunk", i, len(records))
-    progress("chunk", len(records), len(records))
-    report.chunks = len(chunks)
-
-    # 3. compare with the live generation ---------------------------------------------------------------------
-    prev_name, prev_manifest, prev_fp = _previous(db_dir, report)
-    fps = {(r.post_id, r.comment_id): record_fingerprint(r) for r in records}
-    _count(records, fps, prev_fp, report, chunks_of, pages)
-
-    # 4. vectors ---------------------------------------------------------------------------------------------
-    try:
-        if not (chroma or ChromaSettings()).host:
-            sync_embedded_clients(db_dir)  # see vectors other processes (a killed build, the CLI) wrote since
-            mark_embedded_write(db_dir, "begin")  # before the first write: a build killed midway is seen too
-        client = chroma_client(db_dir, chroma)
-        name = collection_name(instance_id(db_dir), model, chunking)
-        coll = open_collection(client, name, model, chunking, create=True)
-        ids = [c.chunk_id for c in chunks]
-        have = set() if full else existing_ids(coll, ids)
-    except UserError:
-        raise
-    except Exception as e:
-        raise store_error(e, chroma) from None
-    missing = [c for c in chunks if c.chunk_id not in have]
-    vectors, dim = _vectors_for(missing, model, lazy, db_dir, full, progress, report, es)
-    try:
-        step = max(1, min(client.get_max_batch_size(), 1000))
-        done = 0
-        for part in batched(missing, step):
-            coll.upsert(
-                ids=[c.chunk_id for c in part],
-                embeddings=np.stack([vectors[c.content_hash] for c in part]),
-                documents=[c.text for c in part],
-                metadatas=[{"post_id": c.post_id, "comment_id": c.comment_id or "", "kind": c.kind,
-                            "content_hash": c.content_hash} for c in part],
-            )
-            done += len(part)
-            progress("store", done, len(missing))
-    except Exception as e:
-        raise store_error(e, chroma) from None
-    if not dim:
-        dim = int(prev_manifest.get("dim", 0)) if prev_manifest else 0
-        if not dim and chunks:
-            dim = len(coll.get(ids=[chunks[0].chunk_id], include=["embeddings"])["embeddings"][0])
-
-    # 5. a new generation, unless nothing changed -------------------------------------------------------------
-    digest = _digest(model, chunking, fps, chunks, name)
-    if prev_manifest and prev_manifest.get("digest") == digest and not full and _live_is_intact(db_dir, report):
-        report.generation = prev_name or ""
-        _prune(db_dir, coll, client, prev_name, chroma)
-        report.seconds = time.perf_counter() - t0
-        progress("done", 1, 1)
-        return report
-    gen = next_generation_name(db_dir)
-    gen_dir = db_dir / GENERATIONS / gen
-    remove_tree(gen_dir)
-    gen_dir.mkdir(parents=True)
-    _sentences(gen_dir, records, model, lazy, db_dir, full, progress, report, es, dim)
-    _write_generation(gen_dir, records, chunks, pages, corpus_dir, model, dim, chunking, name, digest, prev_name,
-                      report)
-    progress("write", 1, 1)
-    _topics(records, chunks, coll, gen_dir, dim, db_dir / GENERATIONS / prev_name if prev_name else None, lazy)
-    # 6. swap: from here on readers see the new generation ----------------------------------------------------
-    write_atomic(db_dir / LIVE, gen + "\n")
-    report.generation, report.swapped = gen, True
-    log.info("generation %s is live (%d records, %d chunks)", gen, len(records), len(chunks))
-    _prune(db_dir, coll, client, gen, chroma)
-    report.seconds = time.perf_counter() - t0
-    progress("done", 1, 1)
-    return report
-
-
-def _previous(db_dir: Path, report: BuildReport) -> tuple[str | None, dict | None, dict]:
-    """The live generation's name, manifest and record fingerprints; a damaged one counts as absent."""
-    name = read_live_name(db_dir)
-    if name is None:
-        return None, None, {}
-    gen_dir = db_dir / GENERATIONS / name
-    try:
-        manifest = read_manifest(gen_dir)
-        fps: dict[tuple[str, str | None], str] = {}
-        with open(gen_dir / "records.jsonl", encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    r = Record.from_json(json.loads(line))
-                    fps[(r.post_id, r.comment_id)] = record_fingerprint(r)
-        return name, manifest, fps
-    except (UserError, OSError, ValueError, TypeError) as e:
-        report.warnings.append(f"the live generation {name} is damaged ({e}); building a fresh one")
-        return None, None, {}
-
-
-def _count(records: list[Record], fps: dict, prev_fp: dict, report: BuildReport, chunks_of: dict,
-           pages: list) -> None:
-    per_file: dict[str, dict] = {}
-    for p in pages:
-        per_file[p.file] = {"records": 0, "chunks": 0, "added": 0, "updated": 0, "unchanged": 0,
-                            "warnings": len(p.warnings), "shape": p.shape}
-    for r in records:
-        key = (r.post_id, r.comment_id)
-        pf = per_file.setdefault(r.source_file or "?", {"records": 0, "chunks": 0, "added": 0, "updated": 0,
-                                                        "unchanged": 0, "warnings": 0})
-        pf["records"] += 1
-        pf["chunks"] += chunks_of[key]
-        if key not in prev_fp:
-            report.added += 1
-            pf["added"] += 1
-        elif prev_fp[key] != fps[key]:
-            report.updated += 1
-            pf["updated"] += 1
-        else:
-            report.unchanged += 1
-            pf["unchanged"] += 1
-    report.removed = sum(1 for k in prev_fp if k not in fps)
-    report.per_file = per_file
-
-
-def _vectors_for(missing: list[Chunk], model: str, lazy: _LazyEmbedder, db_dir: Path, full: bool,
-                 progress: Progress, report: BuildReport, es: EmbedSettings) -> tuple[dict[str, np.ndarray], int]:
-    """Vectors for the chunks the collection lacks: from the cache, else from the model (each text once)."""
-    if not missing:
-        return {}, 0
-    vectors = _vectors_of({c.content_hash: c.text for c in missing}, model, lazy, db_dir, full, progress, report, es)
-    return vectors, len(next(iter(vectors.values())))
-
-
-def _vectors_of(text_of: dict[str, str], model: str, lazy: _LazyEmbedder, db_dir: Path, full: bool,
-                progress: Progress, report: BuildReport, es: EmbedSettings,
-                stage: str = "embed") -> dict[str, np.ndarray]:
-    """content hash -> vector for these texts: from the cache, else from the model (then cached)."""
-    cache = EmbeddingCache(db_dir / CACHE_DB)
-    try:
-        hashes = list(text_of)
-        vectors = {} if full else cache.get_many(model, hashes)
+    def add(self, batch: list[tuple[str, str, str]]) -> None:
+        """(chunk_id, content_hash, text) of the next chunks."""
+        b = self.b
+        try:
+            with b.clock("vectors_check"):
+                have = set() if b.full else existing_ids(self.coll, [c[0] for c in batch], batch=self.batch)
+        except Exception as e:
+            raise store_error(e, b.chroma) from None
+        missing = [c for c in batch if c[0] not in have]
+        if not missing:
+            return
+        hashes = list(dict.fromkeys(h for _, h, _ in missing))
+        with b.clock("cache"):
+            vectors = {} if b.full else self.cache.get_many(b.model, hashes)
         todo = [h for h in hashes if h not in vectors]
         if todo:
-            emb = lazy.get()
-            if emb.name != model:
-                raise UserError(f"the embedder is {emb.name} but the build was planned for {model}")
-            step = max(1, es.batch_size * 4)  # a few model batches per cache commit: progress and resumability
-            done = 0
+            text_of = {h: t for _, h, t in missing}
+            emb = b.lazy.get()
+            if emb.name != b.model:
+                raise UserError(f"the embedder is {emb.name} but the build was planned for {b.model}")
+            step = max(1, b.es.batch_size * 4)  # a few model batches per cache commit: progress and resumability
             for part in batched(todo, step):
-                vecs = emb.embed([text_of[h] for h in part])
+                with b.clock("embed"):
+                    vecs = emb.embed([text_of[h] for h in part])
                 fresh = {h: np.asarray(v, dtype=np.float32) for h, v in zip(part, vecs, strict=True)}
-                cache.put_many(model, fresh)
+                with b.clock("cache"):
+                    self.cache.put_many(b.model, fresh)
                 vectors.update(fresh)
-                done += len(part)
-                report.embedded += len(part)
-                progress(stage, done, len(todo))
-        return vectors
-    finally:
-        cache.close()
-
-
-def _sentences(gen_dir: Path, records: list[Record], model: str, lazy: _LazyEmbedder, db_dir: Path, full: bool,
-               progress: Progress, report: BuildReport, es: EmbedSettings, dim: int) -> None:
-    """The generation's sentence vectors (index.sentences), embedded through the same cache as chunks."""
-    from index import sentences
-
-    def vectors_for(texts: list[str]) -> dict[str, np.ndarray]:
-        return _vectors_of({sentences.sentence_hash(t): t for t in texts}, model, lazy, db_dir, full, progress,
-                           report, es, stage="embed sentences")
-
-    embedded = report.embedded
-    n = sentences.write(gen_dir, records, vectors_for, dim)
-    log.info("generation %s: %d sentence vectors (%d embedded)", gen_dir.name, n, report.embedded - embedded)
-    report.embedded = embedded  # the report counts chunks; sentences are a by-product of the same model
-    TermStats.from_records(records).save(gen_dir)
-
-
-def _digest(model: str, chunking: dict, fps: dict, chunks: list[Chunk], collection: str) -> str:
-    h = hashlib.sha1()
-    h.update(json.dumps([model, chunking, collection], sort_keys=True).encode())
-    for k in sorted(fps, key=lambda k: (k[0], k[1] or "")):
-        h.update(f"{k[0]}|{k[1]}|{fps[k]}\n".encode())
-    for c in chunks:
-        h.update(c.chunk_id.encode())
-    return h.hexdigest()
-
-
-def _write_lines(path: Path, rows: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _write_generation(gen_dir: Path, records: list[Record], chunks: list[Chunk], pages: list, corpus_dir: Path,
-                      model: str, dim: int, chunking: dict, collection: str, digest: str, prev: str | None,
-                      report: BuildReport) -> None:
-    _write_lines(gen_dir / "records.jsonl", [r.to_json() for r in records])
-    _write_lines(gen_dir / "chunks.jsonl", [c.to_json() for c in chunks])
-    build_bm25([c.text for c in chunks], [c.chunk_id for c in chunks], gen_dir / BM25_DIR)
-    files = []
-    for p in pages:
-        path = corpus_dir / p.file
+                b.report.embedded += len(part)
+                b.progress("embed", b.report.embedded, b.report.embedded + len(todo) - len(part))
+        matrix = np.stack([vectors[h] for _, h, _ in missing])
+        self.dim = matrix.shape[1]
         try:
-            st = path.stat()
-            size, mtime = st.st_size, datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
-        except OSError:
-            size, mtime = None, None
-        files.append({"name": p.file, "size": size, "mtime": mtime, "records": len(p.records),
-                      "shape": p.shape, "warnings": len(p.warnings),
-                      "problem": p.warnings[0].message if not p.records and p.warnings else None})
-    manifest = {
-        "format": 1,
-        "generation": gen_dir.name,
-        "previous": prev,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "model": model,
-        "dim": dim,
-        "chunking": chunking,
-        "collection": collection,
-        "digest": digest,
-        "corpus_dir": str(corpus_dir.resolve()),
-        "corpus_files": files,
-        "counts": {
-            "files": len(pages),
-            "records": len(records),
-            "posts": sum(1 for r in records if r.kind == "post"),
-            "comments": sum(1 for r in records if r.kind == "comment"),
-            "chunks": len(chunks),
-        },
-        "last_build": {k: getattr(report, k) for k in ("added", "updated", "removed", "unchanged", "embedded")},
-    }
-    # the manifest is written last: a generation without one is incomplete and is pruned by the next build
-    write_atomic(gen_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-    fsync_dir(gen_dir)
+            with b.clock("store"):
+                add_vectors(self.coll, [c[0] for c in missing], matrix, batch=self.batch, replace=b.full)
+        except Exception as e:
+            raise store_error(e, b.chroma) from None
+        self.stored += len(missing)
+        b.progress("store", self.stored, self.stored)
+
+    def close(self) -> None:
+        self.cache.close()
 
 
-def _topics(records: list[Record], chunks: list[Chunk], coll: Any, gen_dir: Path, dim: int,
-            prev_dir: Path | None = None, lazy: _LazyEmbedder | None = None) -> None:
-    """The topics hook (index.topics, another module): runs inside the new generation before it goes live. The
-    live generation's topics (`prev_dir`) let the new ones keep their keys; the model names them."""
+class _Build:
+    """One build's state: the settings, the new generation's writers, the report."""
+
+    def __init__(self, corpus_dir: Path, db_dir: Path, embedder: Any, progress: Progress, full: bool,
+                 es: EmbedSettings, cs: ChunkSettings, chroma: ChromaSettings | None, t0: float) -> None:
+        self.corpus_dir, self.db_dir = corpus_dir, db_dir
+        self.progress, self.full, self.es, self.cs, self.chroma, self.t0 = progress, full, es, cs, chroma, t0
+        self.report = BuildReport()
+        self.clock = _Clock(self.report)
+        self.lazy = _LazyEmbedder(embedder, es)
+        if embedder is not None:
+            self.model = embedder.name
+        else:
+            from index.embedding import model_identity
+
+            self.model = model_identity(es)
+        self.report.model = self.model
+        self.counter, self.limit = _model_reach(embedder, es)
+        self.chunking = {"max_tokens": cs.max_tokens, "encoding": cs.encoding, "model_limit": self.limit,
+                         "version": CHUNKING_VERSION}
+
+    def run(self) -> BuildReport:
+        report, db_dir = self.report, self.db_dir
+        n_pages, pages_iter = read_pages(self.corpus_dir)
+        if not n_pages:
+            from index.corpus.reader import page_types
+
+            raise UserError(f"the corpus folder {self.corpus_dir} has no pages ({page_types()}); nothing to index "
+                            "(the live index is unchanged)")
+        from index.corpus.reader import orphan_sidecars
+
+        report.warnings.extend(str(w) for w in orphan_sidecars(self.corpus_dir))
+        prev_name, prev_manifest = self._previous()
+        # vectors: a collection per (folder, model, chunking) -------------------------------------------------
+        try:
+            if not (self.chroma or ChromaSettings()).host:
+                sync_embedded_clients(db_dir)  # see vectors other processes (a killed build, the CLI) wrote since
+                mark_embedded_write(db_dir, "begin")  # before the first write: a build killed midway is seen too
+            client = chroma_client(db_dir, self.chroma)
+            name = collection_name(instance_id(db_dir), self.model, self.chunking)
+            coll = open_collection(client, name, self.model, self.chunking, create=True)
+        except UserError:
+            raise
+        except Exception as e:
+            raise store_error(e, self.chroma) from None
+        # the new generation, written as the corpus streams through ----------------------------------------
+        gen = next_generation_name(db_dir)
+        gen_dir = db_dir / GENERATIONS / gen
+        remove_tree(gen_dir)
+        gen_dir.mkdir(parents=True)
+        write_atomic(gen_dir / BUILDING, json.dumps({"collection": name}))
+        previous = self._previous_store(prev_name, prev_manifest, gen_dir)
+        # chunks are reused only if cut the same way (other settings: records are still compared, for the counts)
+        reuse = previous is not None and (prev_manifest or {}).get("chunking") == self.chunking and not self.full
+        writer = StoreWriter(gen_dir / STORE_FILE, previous, reuse_chunks=reuse)
+        lexical = LexicalBuilder(gen_dir / LEXICAL_DIR, bm25_tokenize)
+        vectors = _Vectors(self, coll, client)
+        try:
+            pages, chunk_digest = self._stream(n_pages, pages_iter, writer, lexical, vectors)
+            with self.clock("compare"):
+                per_file, removed = writer.changes()
+                report.per_file = self._per_file(pages, per_file)
+                report.removed = removed
+                for k in ("added", "updated", "unchanged"):
+                    setattr(report, k, sum(f.get(k, 0) for f in per_file.values()))
+                report.chunks = writer.chunks
+                digest = self._digest(writer, chunk_digest, name)
+            if (prev_manifest and prev_manifest.get("digest") == digest and not self.full
+                    and self._live_is_intact(prev_name)):
+                writer.close()
+                lexical.abort()
+                remove_tree(gen_dir)
+                report.generation = prev_name or ""
+                with self.clock("prune"):
+                    _prune(db_dir, coll, client, prev_name, self.chroma)
+                return self._done()
+            dim = vectors.dim or int((prev_manifest or {}).get("dim") or 0) or self._dim_of(coll, writer)
+            with self.clock("finish_store"):
+                counts = self._counts(writer)
+                writer.finish()
+            with self.clock("lexical"):
+                lexical.finish()
+            self.progress("write", 1, 1)
+            with self.clock("topics"):
+                _topics(gen_dir, coll, vectors.cache, self.model, dim,
+                        db_dir / GENERATIONS / prev_name if prev_name else None, self.lazy)
+        except BaseException:
+            writer.close()
+            lexical.abort()
+            raise
+        finally:
+            vectors.close()
+            if previous is not None and previous.parent == gen_dir:
+                previous.unlink(missing_ok=True)  # the format-1 records, imported for counting
+        self._write_manifest(gen_dir, pages, dim, name, digest, prev_name, counts)
+        # swap: from here on readers see the new generation --------------------------------------------------
+        write_atomic(db_dir / LIVE, gen + "\n")
+        report.generation, report.swapped = gen, True
+        log.info("generation %s is live (%d records, %d chunks)", gen, counts["records"], counts["chunks"])
+        with self.clock("prune"):
+            _prune(db_dir, coll, client, gen, self.chroma)
+        return self._done()
+
+    def _done(self) -> BuildReport:
+        self.report.seconds = time.perf_counter() - self.t0
+        self.progress("done", 1, 1)
+        return self.report
+
+    # -- reading the corpus ----------------------------------------------------------------------------------
+
+    def _stream(self, n_pages: int, pages_iter: Iterator[Any], writer: StoreWriter, lexical: LexicalBuilder,
+                vectors: _Vectors) -> tuple[list[dict[str, Any]], Any]:
+        """Every page, record and chunk once, in corpus order; returns what each page was and the chunk-id hash."""
+        report, clock = self.report, self.clock
+        pages: list[dict[str, Any]] = []
+        chunk_digest = hashlib.sha1()
+        batch: list[tuple[str, str, str]] = []
+        texts: list[str] = []
+
+        def flush() -> None:
+            with clock("write_store"):
+                writer.commit()  # the ids are listed before Chroma gets them (see StoreWriter)
+            with clock("lexical"):
+                lexical.add(texts)
+            vectors.add(batch)
+            batch.clear()
+            texts.clear()
+
+        for n in range(1, n_pages + 1):
+            with clock("read"):
+                page = next(pages_iter)
+            report.warnings.extend(str(w) for w in page.warnings)
+            pages.append({"file": page.file, "records": len(page.records), "warnings": len(page.warnings),
+                          "shape": page.shape,
+                          "problem": page.warnings[0].message if not page.records and page.warnings else None})
+            for r in page.records:
+                fp = record_fingerprint(r)
+                with clock("chunk"):
+                    spans = writer.previous_spans(r, fp)
+                    if spans is None:
+                        spans = [(c.chunk_id, c.start, c.end, c.content_hash) for c in
+                                 chunk_record(r, self.cs.max_tokens, encoding=self.cs.encoding,
+                                              model_tokens=self.counter, model_limit=self.limit)]
+                with clock("write_store"):
+                    added = writer.add(r, fp, spans)
+                if not added:
+                    report.warnings.append(f"{page.file}: duplicate record {r.post_id}/{r.comment_id} skipped")
+                    continue
+                for cid, s, e, h in spans:
+                    chunk_digest.update(cid.encode())
+                    batch.append((cid, h, r.text[s:e]))
+                    texts.append(r.text[s:e])
+                if len(batch) >= vectors.batch:
+                    flush()
+            self.progress("read", n, n_pages)
+        flush()
+        report.files = n_pages
+        return pages, chunk_digest
+
+    @staticmethod
+    def _per_file(pages: list[dict[str, Any]], counted: dict[str, dict[str, int]]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for p in pages:
+            out[p["file"]] = {"records": 0, "chunks": 0, "added": 0, "updated": 0, "unchanged": 0,
+                              "warnings": p["warnings"], "shape": p["shape"]}
+        for f, c in counted.items():
+            out.setdefault(f or "?", {"records": 0, "chunks": 0, "added": 0, "updated": 0, "unchanged": 0,
+                                      "warnings": 0}).update(c)
+        return out
+
+    # -- the live generation ---------------------------------------------------------------------------------
+
+    def _previous(self) -> tuple[str | None, dict | None]:
+        """The live generation's name and manifest; a damaged one counts as absent."""
+        name = read_live_name(self.db_dir)
+        if name is None:
+            return None, None
+        try:
+            return name, read_manifest(self.db_dir / GENERATIONS / name, any_format=True)
+        except UserError as e:
+            self.report.warnings.append(f"the live generation {name} is damaged ({e}); building a fresh one")
+            return None, None
+
+    def _previous_store(self, name: str | None, manifest: dict | None, gen_dir: Path) -> Path | None:
+        """A store of the live generation's records to compare with (and reuse chunks from, same chunking)."""
+        if name is None or manifest is None:
+            return None
+        prev_dir = self.db_dir / GENERATIONS / name
+        try:
+            if manifest.get("format") == 1:
+                self.report.warnings.append(f"the live generation {name} has an older format: writing it anew "
+                                            "(vectors are kept, nothing is embedded again)")
+                return legacy_records(prev_dir / "records.jsonl", gen_dir / ".previous.sqlite", record_fingerprint)
+            check_sizes(prev_dir, manifest)
+            GenerationStore(prev_dir / STORE_FILE).close()  # readable at all
+        except (UserError, OSError, ValueError, TypeError, sqlite3.Error) as e:
+            self.report.warnings.append(f"the live generation {name} is damaged ({e}); building a fresh one")
+            return None
+        return prev_dir / STORE_FILE
+
+    def _live_is_intact(self, name: str | None) -> bool:
+        """An unchanged corpus keeps the live generation only if its files still read: `index build` is the repair
+        every damage message advises, so it must rewrite a damaged generation (vectors come from the cache)."""
+        if name is None:
+            return False
+        failed = [c for c in check_generation(self.db_dir, name).checks if not c[1]]
+        if failed:
+            detail = "; ".join(f"{c[0]}: {c[2]}" for c in failed)
+            log.warning("the live generation is damaged (%s): writing a new one", detail)
+            self.report.warnings.append(f"the live index was damaged ({detail}); rebuilt it")
+            return False
+        return True
+
+    # -- writing the generation ------------------------------------------------------------------------------
+
+    def _digest(self, writer: StoreWriter, chunk_digest: Any, collection: str) -> str:
+        h = hashlib.sha1()
+        h.update(json.dumps([self.model, self.chunking, collection, FORMAT], sort_keys=True).encode())
+        for post_id, comment_id, fp in writer.fingerprints():
+            h.update(f"{post_id}|{comment_id}|{fp}\n".encode())
+        h.update(chunk_digest.digest())
+        return h.hexdigest()
+
+    @staticmethod
+    def _counts(writer: StoreWriter) -> dict[str, int]:
+        posts, comments = writer.db.execute(
+            "SELECT SUM(kind = 'post'), SUM(kind = 'comment') FROM records").fetchone()
+        return {"records": writer.records, "posts": int(posts or 0), "comments": int(comments or 0),
+                "chunks": writer.chunks}
+
+    @staticmethod
+    def _dim_of(coll: Any, writer: StoreWriter) -> int:
+        """The vector size when this build stored nothing new (every vector was already in the collection)."""
+        row = writer.db.execute("SELECT chunk_id FROM chunks LIMIT 1").fetchone()
+        if row is None:
+            return 0
+        return len(coll.get(ids=[row[0]], include=["embeddings"])["embeddings"][0])
+
+    def _write_manifest(self, gen_dir: Path, pages: list[dict[str, Any]], dim: int, collection: str, digest: str,
+                        prev: str | None, counts: dict[str, int]) -> None:
+        files = []
+        for p in pages:
+            path = self.corpus_dir / p["file"]
+            try:
+                st = path.stat()
+                size, mtime = st.st_size, datetime.fromtimestamp(st.st_mtime, UTC).isoformat(timespec="seconds")
+            except OSError:
+                size, mtime = None, None
+            files.append({"name": p["file"], "size": size, "mtime": mtime, "records": p["records"],
+                          "shape": p["shape"], "warnings": p["warnings"], "problem": p["problem"]})
+        data_files = [STORE_FILE, *(f"{LEXICAL_DIR}/{f}" for f in LEXICAL_FILES)]
+        if (gen_dir / TOPICS_FILE).exists():
+            data_files.append(TOPICS_FILE)
+        r = self.report
+        manifest = {
+            "format": FORMAT,
+            "generation": gen_dir.name,
+            "previous": prev,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "model": self.model,
+            "dim": dim,
+            "chunking": self.chunking,
+            "collection": collection,
+            "digest": digest,
+            "corpus_dir": str(self.corpus_dir.resolve()),
+            "corpus_files": files,
+            "counts": {"files": len(pages), **counts},
+            "files": file_sizes(gen_dir, data_files),
+            "last_build": {k: getattr(r, k) for k in ("added", "updated", "removed", "unchanged", "embedded")},
+        }
+        (gen_dir / BUILDING).unlink(missing_ok=True)
+        # the manifest is written last: a generation without one is incomplete and is pruned by the next build
+        write_atomic(gen_dir / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        fsync_dir(gen_dir)
+
+
+def _topics(gen_dir: Path, coll: Any, cache: EmbeddingCache, model: str, dim: int, prev_dir: Path | None = None,
+            lazy: _LazyEmbedder | None = None) -> None:
+    """The topics hook (index.topics, another module): runs inside the new generation before it goes live. Chunk
+    vectors come from the embedding cache (local and fast), the collection only for what the cache lacks."""
     try:
         from index.topics import derive_topics, load_topics
     except ImportError:
         log.debug("index.topics not available yet; no topics.json for generation %s", gen_dir.name)
         return
-    ids = [c.chunk_id for c in chunks]
-    vecs: dict[str, np.ndarray] = {}
-    for part in batched(ids, 2000):
-        res = coll.get(ids=part, include=["embeddings"])
-        vecs.update({i: np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"], strict=True)})
-    matrix = np.stack([vecs[i] for i in ids]) if ids else np.zeros((0, dim), dtype=np.float32)
-    previous = None
-    if prev_dir is not None:
+    store = GenerationStore(gen_dir / STORE_FILE)
+    try:
+        chunks = list(store.iter_chunks())
+        records = list(store.iter_records())
+        matrix = np.zeros((len(chunks), dim), dtype=np.float32)
+        for s in range(0, len(chunks), 5000):
+            part = chunks[s : s + 5000]
+            got = cache.get_many(model, [c.content_hash for c in part])
+            lack = [c.chunk_id for c in part if c.content_hash not in got]
+            stored = {}
+            for ids in batched(lack, 2000):
+                res = coll.get(ids=ids, include=["embeddings"])
+                stored.update(zip(res["ids"], res["embeddings"], strict=True))
+            for i, c in enumerate(part):
+                matrix[s + i] = got[c.content_hash] if c.content_hash in got else stored[c.chunk_id]
+        previous = None
+        if prev_dir is not None:  # the live generation's topics let the new ones keep their keys
+            try:
+                previous = load_topics(prev_dir)
+            except UserError as e:
+                log.warning("%s; the new topics get new keys", e)
+        derive_topics(records, chunks, matrix, gen_dir, previous=previous,
+                      embed=(lambda texts: lazy.get().embed(texts)) if lazy is not None else None)
+    finally:
+        store.close()
+
+
+# --- checks shared by build, prune and verify -----------------------------------------------------------------
+
+
+@dataclass
+class GenerationCheck:
+    """What was checked of one generation: [name, ok, detail] per check."""
+
+    name: str
+    manifest: dict[str, Any] | None = None
+    checks: list[list[Any]] = field(default_factory=list)
+
+    def add(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append([name, bool(ok), detail])
+
+    @property
+    def ok(self) -> bool:
+        return all(c[1] for c in self.checks)
+
+
+def check_generation(db_dir: Path, name: str, *, deep: bool = False, live: Any = None) -> GenerationCheck:
+    """Is this generation whole? Cheap checks (manifest, file sizes, store and lexical index readable and of the
+    counts the manifest says, topics readable) for a build deciding whether to keep it, and for pruning; `deep`
+    adds what `verify` reads end to end: every chunk's span and hash, sampled lexical postings, every vector."""
+    gen_dir = Path(db_dir) / GENERATIONS / name
+    res = GenerationCheck(name)
+    try:
+        res.manifest = m = read_manifest(gen_dir)
+        check_sizes(gen_dir, m)
+    except UserError as e:
+        res.add("files", False, str(e))
+        return res
+    counts = m.get("counts") or {}
+    try:
+        store = GenerationStore(gen_dir / STORE_FILE)
+    except Exception as e:  # sqlite3 errors
+        res.add("store", False, f"records and chunks unreadable: {e}")
+        return res
+    try:
+        n_rec, n_chunks = store.count_records(), store.count_chunks()
+        res.add("counts", counts.get("chunks") == n_chunks and counts.get("records") == n_rec,
+                f"{n_rec} records, {n_chunks} chunks (manifest: {counts.get('records')}, {counts.get('chunks')})")
         try:
-            previous = load_topics(prev_dir)
-        except UserError as e:
-            log.warning("%s; the new topics get new keys", e)
-    derive_topics(records, chunks, matrix, gen_dir, previous=previous,
-                  embed=(lambda texts: lazy.get().embed(texts)) if lazy is not None else None)
+            lex = LexicalIndex(gen_dir / LEXICAL_DIR)
+        except Exception as e:  # numpy, json, sqlite3: whatever their readers raise
+            res.add("lexical", False, f"lexical index unreadable: {e}")
+            lex = None
+        if lex is not None:
+            try:
+                res.add("lexical", lex.n_docs == n_chunks, f"the lexical index covers {lex.n_docs} chunks"
+                        + ("" if lex.n_docs == n_chunks else f", but the generation has {n_chunks}"))
+                if deep:
+                    _check_deep(res, store, lex, live)
+            finally:
+                lex.close()
+    except sqlite3.Error as e:
+        res.add("store", False, f"records and chunks unreadable: {e}")
+    finally:
+        store.close()
+    try:
+        from index.topics import load_subject, load_topics
+
+        topics = load_topics(gen_dir)
+        load_subject(gen_dir)
+        res.add("topics", True, f"{len(topics)} topics" if topics is not None else "no topics file (older build)")
+    except UserError as e:
+        res.add("topics", False, str(e))
+    return res
+
+
+def _check_deep(res: GenerationCheck, store: GenerationStore, lex: LexicalIndex, live: Any) -> None:
+    """verify's end-to-end checks, streaming: spans and hashes of every chunk, lexical postings of a sample, and
+    (with `live`) every vector: present, well-formed, equal to the cached vector of its text."""
+    bad: list[str] = []
+    sample: list[tuple[int, str]] = []
+    for pos, c in enumerate(store.iter_chunks()):
+        if content_hash(c.text) != c.content_hash or not c.text:
+            bad.append(c.chunk_id)
+        if pos % max(1, res.manifest["counts"]["chunks"] // 200) == 0:
+            sample.append((pos, c.text))
+    res.add("spans", not bad, "every chunk is cut verbatim from its record" if not bad else
+            f"{len(bad)} chunks do not match their record text (first: {bad[0]})")
+    wrong = 0
+    for pos, text in sample:
+        for t in set(bm25_tokenize([text])[0]):
+            ids = lex.term_ids([t])
+            docs = lex.postings_of(ids[0]) if ids else np.zeros(0, dtype=np.int32)
+            at = int(np.searchsorted(docs, pos))
+            if at >= len(docs) or docs[at] != pos:
+                wrong += 1
+    res.add("lexical postings", not wrong, f"{len(sample)} sampled chunks are found under each of their words"
+            if not wrong else f"{wrong} words of {len(sample)} sampled chunks are missing from the lexical index")
+    if live is None:
+        return
+    m = res.manifest
+    dim = int(m.get("dim") or 0)
+    seen = malformed = differ = 0
+    total = int(m["counts"]["chunks"])
+    cache = EmbeddingCache(live.db_dir / CACHE_DB)
+    try:
+        for ids in store.iter_chunk_ids(2000):
+            got = live.call(lambda coll, ids=ids: coll.get(ids=ids, include=["embeddings"]))
+            hashes = {c.chunk_id: c.content_hash for c in store.chunks_by_id(got["ids"]).values()}
+            cached = cache.get_many(m["model"], hashes.values())
+            for i, v in zip(got["ids"], got["embeddings"], strict=True):
+                v = np.asarray(v, dtype=np.float32)
+                seen += 1
+                if v.shape != (dim,) or abs(float(np.linalg.norm(v)) - 1) > 1e-3:
+                    malformed += 1
+                elif hashes.get(i) in cached and not np.allclose(cached[hashes[i]], v, atol=1e-6):
+                    differ += 1
+    except StoreUnavailable:
+        raise  # a server that is down is not a damaged index: one line, exit 2
+    except UserError as e:
+        res.add("vectors", False, str(e))
+        return
+    finally:
+        cache.close()
+    res.add("vectors", seen == total and not malformed, f"{seen} of {total} chunk vectors in {m.get('collection')}"
+            + (f", {malformed} malformed" if malformed else ""))
+    res.add("texts", not differ, "Chroma's vectors are the embeddings of the chunk texts" if not differ else
+            f"{differ} vectors in Chroma differ from the embeddings of their chunk texts")
+
+
+# --- prune ----------------------------------------------------------------------------------------------------
+
+
+def _generation_ids(gen_dir: Path) -> Iterator[list[str]]:
+    """The chunk ids a generation folder lists (a finished one, a half-written one, or a format-1 one)."""
+    store = gen_dir / STORE_FILE
+    if store.exists():
+        db = sqlite3.connect(sqlite_uri(store, readonly=True), uri=True)
+        try:
+            cur = db.execute("SELECT chunk_id FROM chunks")
+            while rows := cur.fetchmany(20000):
+                yield [r[0] for r in rows]
+        finally:
+            db.close()
+        return
+    legacy = gen_dir / "chunks.jsonl"
+    if legacy.exists():
+        with open(legacy, encoding="utf-8") as f:
+            for part in batched(f.readlines(), 20000):
+                yield [json.loads(line)["chunk_id"] for line in part if line.strip()]
+        return
+    raise FileNotFoundError(f"{gen_dir} lists no chunks")
+
+
+def _collection_of(gen_dir: Path) -> str | None:
+    for name in (MANIFEST, BUILDING):
+        try:
+            return str(json.loads((gen_dir / name).read_text(encoding="utf-8"))["collection"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 def _prune(db_dir: Path, coll: Any, client: Any, live: str | None, chroma: ChromaSettings | None) -> None:
-    """Delete what neither the live nor the previous generation uses: old generations, orphan vectors, and
-    collections of other models. Failures here only leave garbage for the next build; never fatal."""
+    """Delete what neither the live nor the previous generation uses: old generations, the vectors only they (or
+    a killed build) added, and collections of other models. Failures here only leave garbage for the next build;
+    never fatal. Works in SQL over the generations' stores, so it holds no id sets in memory."""
     keep_gens = {live} if live else set()
-    keep_ids: set[str] = set()
-    keep_colls: set[str] = set()
     for name in list(keep_gens):
         try:
-            m = read_manifest(db_dir / GENERATIONS / name)
+            m = read_manifest(db_dir / GENERATIONS / name, any_format=True)
         except UserError:
             continue
-        if m.get("previous") and (db_dir / GENERATIONS / m["previous"] / "manifest.json").exists():
+        if m.get("previous") and (db_dir / GENERATIONS / m["previous"] / MANIFEST).exists():
             keep_gens.add(m["previous"])
-    for name in keep_gens:
-        gdir = db_dir / GENERATIONS / name
-        try:
-            m = read_manifest(gdir)
-            keep_colls.add(m["collection"])
-            if m["collection"] == coll.name:
-                with open(gdir / "chunks.jsonl", encoding="utf-8") as f:
-                    keep_ids.update(json.loads(line)["chunk_id"] for line in f if line.strip())
-        except (UserError, OSError, ValueError, KeyError):
-            log.warning("cannot read generation %s while pruning; keeping its vectors", name)
-            return
-    dropped_colls: set[str] = set()  # collections only removed generations used (e.g. after a lost instance_id)
-    for d in generation_dirs(db_dir):
-        if d.name not in keep_gens:
-            try:
-                dropped_colls.add(str(read_manifest(d)["collection"]))
-            except (UserError, KeyError):
-                pass
-            remove_tree(d)
+    keep_colls = {c for g in keep_gens if (c := _collection_of(db_dir / GENERATIONS / g))}
+    dropped = [d for d in generation_dirs(db_dir) if d.name not in keep_gens]
+    scratch = db_dir / ".prune.sqlite"
+    scratch.unlink(missing_ok=True)
+    db = sqlite3.connect(str(scratch))
     try:
-        stale = [i for i in all_ids(coll) if i not in keep_ids]
-        for part in batched(stale, 1000):
-            coll.delete(ids=part)
-        if stale:
-            log.info("pruned %d vectors no generation uses", len(stale))
-        prefix = coll.name.rsplit("-", 1)[0] + "-"
-        for c in client.list_collections():
-            cname = c if isinstance(c, str) else c.name
-            ours = cname.startswith(prefix) or (cname in dropped_colls and cname.startswith("adoptbot-"))
-            if ours and cname not in keep_colls and cname != coll.name:
-                client.delete_collection(cname)
-                log.info("deleted collection %s (no generation uses it)", cname)
-    except Exception as e:  # never fail a build that already went live over garbage collection
-        log.warning("pruning the vector store failed (%s); the next build retries", e)
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("CREATE TABLE keep (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        for g in keep_gens:
+            if _collection_of(db_dir / GENERATIONS / g) != coll.name:
+                continue
+            try:
+                for part in _generation_ids(db_dir / GENERATIONS / g):
+                    db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((i,) for i in part))
+            except (OSError, ValueError, KeyError, sqlite3.Error) as e:
+                log.warning("cannot read generation %s while pruning (%s); keeping every vector", g, e)
+                return
+        dropped_colls: set[str] = set()  # collections only removed generations used (e.g. after a lost instance_id)
+        scan_all = False
+        for d in dropped:
+            c = _collection_of(d)
+            if c and c != coll.name:
+                dropped_colls.add(c)
+            elif c == coll.name or c is None:
+                try:
+                    for part in _generation_ids(d):
+                        db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", ((i,) for i in part))
+                except (OSError, ValueError, KeyError, sqlite3.Error):
+                    scan_all = True  # a killed build's list is unreadable: find its vectors the slow way
+        try:
+            if scan_all:
+                log.info("listing every vector of %s to find what a killed build left", coll.name)
+                db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", ((i,) for i in all_ids(coll)))
+            cur = db.execute("SELECT id FROM gone WHERE id NOT IN (SELECT id FROM keep)")
+            n = 0
+            while part := [r[0] for r in cur.fetchmany(write_batch_size(client))]:
+                coll.delete(ids=part)
+                n += len(part)
+            if n:
+                log.info("pruned %d vectors no generation uses", n)
+            prefix = coll.name.rsplit("-", 1)[0] + "-"
+            for c in client.list_collections():
+                cname = c if isinstance(c, str) else c.name
+                ours = cname.startswith(prefix) or (cname in dropped_colls and cname.startswith("adoptbot-"))
+                if ours and cname not in keep_colls and cname != coll.name:
+                    client.delete_collection(cname)
+                    log.info("deleted collection %s (no generation uses it)", cname)
+        except Exception as e:  # never fail a build that already went live over garbage collection
+            log.warning("pruning the vector store failed (%s); the next build retries", e)
+            return
+        for d in dropped:
+            remove_tree(d)
+    finally:
+        db.close()
+        scratch.unlink(missing_ok=True)
     for tmp in db_dir.glob(f".{LIVE}.*.tmp"):
         tmp.unlink(missing_ok=True)
 
@@ -529,137 +819,44 @@ def _prune(db_dir: Path, coll: Any, client: Any, live: str | None, chroma: Chrom
 def verify_index(db_dir: Path, corpus_dir: Path | None = None,
                  chroma: ChromaSettings | None = None) -> dict[str, Any]:
     """Check the live generation end to end; returns {"ok", "generation", "checks": [[name, ok, detail]]}."""
-    from index.store import LiveIndex, load_bm25
+    from index.store import LiveIndex
 
     live = LiveIndex.open(Path(db_dir), chroma)
-    checks: list[list[Any]] = []
-
-    def check(name: str, ok: bool, detail: str) -> None:
-        checks.append([name, bool(ok), detail])
-
-    m = live.manifest
-    chunks = live.chunks()
-    records = live.records()
-    counts = m.get("counts", {})
-    check("counts", counts.get("chunks") == len(chunks) and counts.get("records") == len(records),
-          f"{len(records)} records, {len(chunks)} chunks (manifest: {counts.get('records')}, {counts.get('chunks')})")
-    bad_spans = []
-    for c in chunks:
-        r = live.record(c.post_id, c.comment_id)
-        if r is None or r.text[c.start : c.end] != c.text or chunk_record_hash(c.text) != c.content_hash:
-            bad_spans.append(c.chunk_id)
-    check("spans", not bad_spans, "every chunk is cut verbatim from its record" if not bad_spans else
-          f"{len(bad_spans)} chunks do not match their record text (first: {bad_spans[0]})")
-    ids = [c.chunk_id for c in chunks]
-    text_of = {c.chunk_id: c.text for c in chunks}
     try:
-        got_vecs: dict[str, np.ndarray] = {}
-        got_docs: dict[str, str] = {}
-        for part in batched(ids, 2000):
-            res = live.call(lambda coll, part=part: coll.get(ids=part, include=["embeddings", "documents"]))
-            for i, v, d in zip(res["ids"], res["embeddings"], res["documents"], strict=True):
-                got_vecs[i] = np.asarray(v, dtype=np.float32)
-                got_docs[i] = d
-        missing = [i for i in ids if i not in got_vecs]
-        wrong_text = [i for i in ids if i in got_docs and got_docs[i] != text_of[i]]
-        dim = int(m.get("dim") or 0)
-        bad_vec = [i for i, v in got_vecs.items() if v.shape != (dim,) or abs(float(np.linalg.norm(v)) - 1) > 1e-3]
-        check("vectors", not missing and not bad_vec,
-              f"{len(got_vecs)} of {len(ids)} chunk vectors in {m.get('collection')}"
-              + (f", {len(bad_vec)} malformed" if bad_vec else ""))
-        check("texts", not wrong_text, "Chroma documents equal the chunk texts" if not wrong_text else
-              f"{len(wrong_text)} Chroma documents differ from the chunk texts")
+        res = check_generation(Path(db_dir), live.generation, deep=True, live=live)
     except StoreUnavailable:
         raise  # a server that is down is not a damaged index: one line, exit 2
-    except UserError as e:
-        check("vectors", False, str(e))
-    try:
-        bm = load_bm25(live.generation_dir / BM25_DIR, with_ids=True)
-        bm_ids = [d["text"] if isinstance(d, dict) else d for d in (bm.corpus or [])]
-        check("bm25", bm_ids == ids, f"BM25 indexes {len(bm_ids)} chunks" + ("" if bm_ids == ids else
-              f", but the generation has {len(ids)} (or a different order)"))
-    except Exception as e:
-        check("bm25", False, f"BM25 index unreadable: {e}")
-    try:
-        from index.sentences import SentenceVectors
-
-        sv = SentenceVectors.open(live.generation_dir, len(records))
-        check("sentences", True, f"{len(sv.vectors)} sentence vectors" if sv else "no sentence vectors (older build)")
-    except UserError as e:
-        check("sentences", False, str(e))
-    try:
-        from index.terms import TermStats
-
-        stats = TermStats.load(live.generation_dir)
-        ok = stats is None or stats.records == len(records)
-        check("terms", ok, "no term statistics (older build)" if stats is None else
-              f"term statistics of {stats.records} records" + ("" if ok else f", the generation has {len(records)}; "
-                                                                 "run `adoptbot index build`"))
-    except UserError as e:
-        check("terms", False, str(e))
-    try:
-        from index.topics import load_subject, load_topics
-
-        topics = load_topics(live.generation_dir)
-        load_subject(live.generation_dir)
-        check("topics", True, f"{len(topics)} topics" if topics is not None else "no topics file (older build)")
-    except UserError as e:
-        check("topics", False, str(e))
+    checks = res.checks
     if corpus_dir is not None:
-        try:
-            from index.corpus import read_corpus
-
-            now = {(r.post_id, r.comment_id): record_fingerprint(r) for p in read_corpus(corpus_dir)
-                   for r in p.records}
-            then = {(r.post_id, r.comment_id): record_fingerprint(r) for r in records}
-            added = sum(1 for k in now if k not in then)
-            removed = sum(1 for k in then if k not in now)
-            updated = sum(1 for k in now if k in then and now[k] != then[k])
-            same = not (added or removed or updated)
-            check("corpus", same, f"{len(now)} records in {corpus_dir} match the index" if same else
-                  f"the corpus changed since the build: {added} added, {updated} updated, {removed} removed; "
-                  "run `adoptbot index build`")
-        except UserError as e:
-            check("corpus", False, str(e))
+        checks.append(_check_corpus(live, Path(corpus_dir)))
     return {"ok": all(c[1] for c in checks), "generation": live.generation, "db": str(db_dir), "checks": checks}
 
 
-def _live_is_intact(db_dir: Path, report: BuildReport) -> bool:
-    """An unchanged corpus keeps the live generation only if its files still read: `index build` is the repair
-    every damage message advises, so it must rewrite a damaged generation (vectors come from the cache)."""
-    from index.store import LiveIndex, load_bm25
-    from index.topics import load_subject, load_topics
-
+def _check_corpus(live: Any, corpus_dir: Path) -> list[Any]:
+    """Does the corpus still hold exactly the records of the live generation? Compared in SQL, page by page."""
     try:
-        live = LiveIndex.open(db_dir)
-        chunks, records = live.chunks(), live.records()
-        try:
-            bm = load_bm25(live.generation_dir / BM25_DIR, with_ids=True)
-        except Exception as e:  # bm25s raises what its readers raise
-            raise UserError(f"BM25 index unreadable: {e}") from None
-        if [d["text"] if isinstance(d, dict) else d for d in (bm.corpus or [])] != [c.chunk_id for c in chunks]:
-            raise UserError("the BM25 index does not cover the generation's chunks")
-        load_topics(live.generation_dir)
-        load_subject(live.generation_dir)
-        from index.sentences import SentenceVectors
-        from index.terms import TermStats
-
-        SentenceVectors.open(live.generation_dir, len(records))
-        stats = TermStats.load(live.generation_dir)
-        if stats is not None and stats.records != len(records):
-            raise UserError("the term statistics do not match the generation's records")
-        counts = live.manifest.get("counts", {})
-        if counts.get("chunks") != len(chunks) or counts.get("records") != len(records):
-            raise UserError(f"generation {live.generation} holds {len(chunks)} chunks and {len(records)} records, "
-                            f"its manifest says {counts.get('chunks')} and {counts.get('records')}")
+        _, pages = read_pages(corpus_dir)
     except UserError as e:
-        log.warning("the live generation is damaged (%s): writing a new one", e)
-        report.warnings.append(f"the live index was damaged ({e}); rebuilt it")
-        return False
-    return True
-
-
-def chunk_record_hash(text: str) -> str:
-    from index.chunking import content_hash
-
-    return content_hash(text)
+        return ["corpus", False, str(e)]
+    db = sqlite3.connect(":memory:", uri=True)
+    try:
+        db.execute("ATTACH ? AS gen", (sqlite_uri(live.generation_dir / STORE_FILE, readonly=True),))
+        db.execute("CREATE TABLE now (post_id TEXT, ckey TEXT, fp TEXT, PRIMARY KEY (post_id, ckey))")
+        for page in pages:
+            db.executemany("INSERT OR IGNORE INTO now VALUES (?, ?, ?)",
+                           [(r.post_id, r.comment_id or "", record_fingerprint(r)) for r in page.records])
+        n_now = db.execute("SELECT COUNT(*) FROM now").fetchone()[0]
+        added = db.execute("SELECT COUNT(*) FROM now n WHERE NOT EXISTS (SELECT 1 FROM gen.records r "
+                           "WHERE r.post_id = n.post_id AND r.ckey = n.ckey)").fetchone()[0]
+        removed = db.execute("SELECT COUNT(*) FROM gen.records r WHERE NOT EXISTS (SELECT 1 FROM now n "
+                             "WHERE r.post_id = n.post_id AND r.ckey = n.ckey)").fetchone()[0]
+        updated = db.execute("SELECT COUNT(*) FROM now n JOIN gen.records r ON r.post_id = n.post_id AND "
+                             "r.ckey = n.ckey WHERE r.fingerprint != n.fp").fetchone()[0]
+    except sqlite3.Error as e:
+        return ["corpus", False, f"cannot compare the corpus with the index ({e}); run `adoptbot index build`"]
+    finally:
+        db.close()
+    same = not (added or removed or updated)
+    return ["corpus", same, f"{n_now} records in {corpus_dir} match the index" if same else
+            f"the corpus changed since the build: {added} added, {updated} updated, {removed} removed; "
+            "run `adoptbot index build`"]

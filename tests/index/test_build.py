@@ -2,6 +2,7 @@ import errno
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,7 +13,7 @@ import pytest
 from index.build import build_index, verify_index
 from index.errors import UserError
 from index.models import ParsedPage, Record
-from index.store import LIVE, LiveIndex, generation_dirs
+from index.store import LIVE, STORE_FILE, GenerationStore, LiveIndex, generation_dirs
 from index.store import all_ids as _all_ids
 from tests.conftest import ROOT, SHIPPED_CORPUS, FakeEmbedder, write_page
 
@@ -44,12 +45,13 @@ def fake_corpus(monkeypatch, tmp_path):
     d = tmp_path / "corpus"
     d.mkdir()
 
-    def read_corpus(corpus_dir):
+    def read_pages(corpus_dir):
         if not Path(corpus_dir).is_dir():
             raise UserError(f"corpus folder {corpus_dir} does not exist")
-        return [ParsedPage(file=f, records=list(rs), shape="test") for f, rs in sorted(pages.items())]
+        got = [ParsedPage(file=f, records=list(rs), shape="test") for f, rs in sorted(pages.items())]
+        return len(got), iter(got)
 
-    monkeypatch.setattr("index.corpus.read_corpus", read_corpus)
+    monkeypatch.setattr("index.build.read_pages", read_pages)
     return d, pages
 
 
@@ -111,8 +113,8 @@ def test_second_run_on_unchanged_corpus_embeds_nothing_and_prunes_old_generation
     assert rep.embedded == 0 and emb.calls == calls and not rep.swapped
     live = LiveIndex.open(db)
     assert [d.name for d in generation_dirs(db)] == [live.manifest["previous"], live.generation]
-    prev_ids = {json.loads(x)["chunk_id"] for x in
-                (db / "generations" / live.manifest["previous"] / "chunks.jsonl").read_text().splitlines()}
+    prev_ids = {c.chunk_id for c in GenerationStore(db / "generations" / live.manifest["previous"] /
+                                                    STORE_FILE).iter_chunks()}
     assert set(all_ids(_Coll(live))) == {c.chunk_id for c in live.chunks()} | prev_ids
 
 
@@ -185,11 +187,16 @@ def test_disk_full_is_one_clear_line_and_the_old_index_stays(small_corpus, tmp_p
     def full(*a, **k):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("index.build._write_lines", full)
-    with pytest.raises(UserError, match="disk full.*previous index is still live"):
-        build_index(small_corpus, db, embedder=fake_embedder)
-    assert (db / LIVE).read_text() == gen and verify_index(db)["ok"]
-    monkeypatch.undo()
+    def sqlite_full(*a, **k):  # SQLite says it in words
+        raise sqlite3.OperationalError("database or disk is full")
+
+    for where, fail in (("index.store.lexical.LexicalBuilder.finish", full),
+                        ("index.store.records.StoreWriter.finish", sqlite_full)):
+        monkeypatch.setattr(where, fail)
+        with pytest.raises(UserError, match="disk full.*previous index is still live"):
+            build_index(small_corpus, db, embedder=fake_embedder)
+        assert (db / LIVE).read_text() == gen and verify_index(db)["ok"]
+        monkeypatch.undo()
     rep = build_index(small_corpus, db, embedder=fake_embedder)
     assert rep.swapped and rep.embedded == 0  # the failed build's vectors were kept in the cache and collection
 
@@ -318,3 +325,34 @@ def test_real_build_of_the_shipped_corpus_and_a_fast_noop_rebuild(real_embedder,
     assert max(real_embedder.count_tokens(c.text) for c in live.chunks()) <= real_embedder.max_seq_length - 2
     hits = live.dense(real_embedder.embed_query("Which industries would not benefit from social media?"), 3)
     assert hits and hits[0][1] > 0.3
+
+
+def test_verify_detects_a_vector_that_is_not_its_texts_embedding(small_corpus, tmp_path, fake_embedder):
+    """Chroma holds ids and vectors only; verify compares each vector with the cached embedding of its text."""
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    c = live.chunks()[0]
+    live.collection().upsert(ids=[c.chunk_id], embeddings=[fake_embedder.embed_query("something else entirely")])
+    res = verify_index(db, small_corpus)
+    assert {name for name, ok, _ in res["checks"] if not ok} == {"texts"}
+    rep = build_index(small_corpus, db, embedder=fake_embedder, full=True)  # what verify's FAIL line advises
+    assert rep.embedded == rep.chunks and verify_index(db, small_corpus)["ok"]
+
+
+def test_a_corpus_streams_through_the_build_in_batches(fake_corpus, tmp_path, monkeypatch):
+    """More chunks than one Chroma write takes: several batches, every vector stored once, counts right."""
+    corpus, pages = fake_corpus
+    monkeypatch.setattr("index.store.chroma.write_batch_size", lambda client: 7)
+    monkeypatch.setattr("index.build.write_batch_size", lambda client: 7)
+    pages["p.txt"] = [R("p1", None, "The post.")] + [R("p1", f"c{i}", f"Comment number {i} on blogging.")
+                                                    for i in range(40)]
+    db, emb = tmp_path / "db", FakeEmbedder()
+    rep = build_index(corpus, db, embedder=emb)
+    assert rep.chunks == 41 and rep.embedded == 41 and rep.added == 41
+    live = LiveIndex.open(db)
+    assert [c.comment_id for c in live.chunks()] == [None] + [f"c{i}" for i in range(40)]
+    assert len(all_ids(_Coll(live))) == 41 and verify_index(db)["ok"]
+    pages["p.txt"] = pages["p.txt"][:30]
+    rep = build_index(corpus, db, embedder=emb)
+    assert (rep.removed, rep.unchanged, rep.embedded) == (11, 30, 0)

@@ -87,7 +87,7 @@ def test_embedded_clients_are_reloaded_only_after_another_process_wrote(small_co
                                                                          monkeypatch):
     """Dropping cached embedded clients leaks native memory in chromadb, so a bot that reindexes in-process must
     keep them (its own writes are visible at once); a build by another process must still be seen."""
-    import index.store as store
+    import index.store.chroma as store
 
     monkeypatch.delenv("CHROMA_HOST", raising=False)
     resets: list[int] = []
@@ -180,7 +180,7 @@ def test_questions_in_flight_share_one_connection_attempt_to_a_hung_server(tmp_p
     settings = ChromaSettings(host="127.0.0.1", port=srv.getsockname()[1], timeout_s=0.5)
     live = LiveIndex(tmp_path, "000001", {"collection": "c", "model": "m", "chunking": {}}, settings)
     probes: list[float] = []
-    import index.store as store
+    import index.store.chroma as store
 
     real_probe = store._probe
 
@@ -273,7 +273,7 @@ def test_dropped_embedded_systems_are_stopped_after_a_grace_but_never_under_a_ru
                                                                                              fake_embedder):
     """Stopping a dropped chromadb system frees its memory; stopping one a build of this process still uses would
     fail that build, and one a question is using would fail the question (hence the grace)."""
-    import index.store as store
+    import index.store.chroma as store
 
     monkeypatch.delenv("CHROMA_HOST", raising=False)
 
@@ -302,6 +302,123 @@ def test_dropped_embedded_systems_are_stopped_after_a_grace_but_never_under_a_ru
     assert "Legal risk" in live.dense(fake_embedder.embed_query("legal risk compliance policy"), 1)[0][0].text
 
 
+# --- the lexical index: bm25s's scores, built streaming, read memory-mapped -------------------------------------
+
+
+def _texts():
+    from index.corpus import read_corpus
+
+    texts = [r.text for p in read_corpus(ROOT / "corpus") for r in p.records]
+    return texts + ["the and of", "", "Twitter twitter TWITTER, twitter!", "ROI " * 40]
+
+
+def test_lexical_index_is_bm25s_bit_for_bit(tmp_path):
+    """Every column (chunks and float32 scores) and every query's scores equal bm25s's own in-memory index: the
+    streaming build changes how the index is made, never what it answers."""
+    import bm25s
+
+    from index.store import LexicalBuilder, LexicalIndex, bm25_tokenize
+
+    texts = _texts()
+    builder = LexicalBuilder(tmp_path / "lex")
+    for i in range(0, len(texts), 7):  # in small batches, as a build streams them
+        builder.add(texts[i : i + 7])
+    params = builder.finish()
+    assert params["docs"] == len(texts) and not (tmp_path / "lex" / "postings.tmp").exists()
+    ours = LexicalIndex(tmp_path / "lex")
+    ref = bm25s.BM25()
+    ref.index(bm25_tokenize(texts), show_progress=False)
+    s = ref.scores
+    for term, tid in ref.vocab_dict.items():
+        if term == "":
+            continue
+        (mine,) = ours.term_ids([term])
+        a, b = slice(s["indptr"][tid], s["indptr"][tid + 1]), slice(ours.indptr[mine], ours.indptr[mine + 1])
+        assert np.array_equal(s["indices"][a], ours.indices[b]), term
+        assert np.array_equal(s["data"][a].view(np.uint32), np.asarray(ours.data[b]).view(np.uint32)), term
+    for q in ["How do I prove ROI?", "legal risk compliance", "twitter twitter b2b", "zyzzyva", "the of"]:
+        known = [t for t in bm25_tokenize([q])[0] if t in ref.vocab_dict]
+        want = np.asarray(ref.get_scores(known)) if known else np.zeros(len(texts), dtype=np.float32)
+        got = ours.scores(ours.term_ids(bm25_tokenize([q])[0]))
+        assert np.array_equal(want.view(np.uint32), got.view(np.uint32)), q
+    assert ours.top("zyzzyva", 5) == [] and ours.top("the of", 5) == []
+    top = ours.top("twitter", 3)
+    assert top[0][0] == len(texts) - 2 and [s for _, s in top] == sorted((s for _, s in top), reverse=True)
+    ours.close()
+
+
+def test_lexical_index_of_only_stopwords_answers_nothing(tmp_path):
+    from index.store import LexicalBuilder, LexicalIndex
+
+    b = LexicalBuilder(tmp_path / "lex")
+    b.add(["the and of", "", "a an"])
+    assert b.finish()["postings"] == 0
+    ix = LexicalIndex(tmp_path / "lex")
+    assert ix.top("the", 3) == [] and ix.top("anything at all", 3) == []
+
+
+def test_the_reader_holds_no_records_or_chunks_in_memory(chroma_mode, small_corpus, tmp_path, fake_embedder):
+    """Records and chunks come from the generation's store when asked for: nothing is loaded at open, and a chunk
+    found by dense or lexical search is the same object the build cut."""
+    from index.chunking import chunk_record
+    from index.corpus import read_corpus
+
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    assert live._current()._store is None and live._current()._lexical is None  # only the manifest was read
+    want = [c for p in read_corpus(small_corpus) for r in p.records
+            for c in chunk_record(r, 180, model_tokens=None, model_limit=None)]
+    assert live.chunks() == want
+    lex = live.lexical("LinkedIn pipeline", 5)
+    assert lex[0][0] in want and live.chunk(lex[0][0].chunk_id) == lex[0][0]
+    dense = live.dense(fake_embedder.embed_query("legal risk compliance policy"), 3)
+    assert all(c in want for c, _ in dense)
+    store = live.store()
+    assert store.count_chunks() == len(want) and store.chunks_by_id(["nope", want[0].chunk_id]) == {
+        want[0].chunk_id: want[0]}
+    assert store.chunks_at([len(want) - 1, 0]) == {0: want[0], len(want) - 1: want[-1]}
+
+
+def test_a_truncated_generation_file_is_refused_with_the_repair(tmp_path, small_corpus, fake_embedder):
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    gen = db / "generations" / (db / LIVE).read_text().strip()
+    for name in ("store.sqlite", "lexical/indices.npy", "lexical/vocab.sqlite"):
+        f = gen / name
+        data = f.read_bytes()
+        f.write_bytes(data[: len(data) // 2])
+        live = LiveIndex.open(db)  # the manifest is fine: the damage shows when the files are used
+        with pytest.raises(UserError, match=f"{name}.*adoptbot index build"):
+            live.lexical("LinkedIn", 3)
+        f.write_bytes(data)
+    assert LiveIndex.open(db).lexical("LinkedIn", 1)
+
+
+def test_an_older_format_is_rewritten_by_the_next_build_without_embedding(tmp_path, small_corpus, fake_embedder):
+    """A data folder built before format 2 (records.jsonl, chunks.jsonl, bm25/): serving says to build; the build
+    keeps the collection's vectors, embeds nothing and counts against the old records."""
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    gen = live.generation_dir
+    with open(gen / "records.jsonl", "w", encoding="utf-8") as f:
+        for r in live.records():
+            f.write(json.dumps(r.to_json()) + "\n")
+    with open(gen / "chunks.jsonl", "w", encoding="utf-8") as f:
+        for c in live.chunks():
+            f.write(json.dumps(c.to_json()) + "\n")
+    m = json.loads((gen / "manifest.json").read_text())
+    (gen / "manifest.json").write_text(json.dumps({**m, "format": 1}))
+    with pytest.raises(UserError, match="older adoptbot.*adoptbot index build"):
+        LiveIndex.open(db)
+    calls = fake_embedder.calls
+    rep = build_index(small_corpus, db, embedder=fake_embedder)
+    assert rep.swapped and rep.embedded == 0 and fake_embedder.calls == calls
+    assert (rep.added, rep.unchanged) == (0, 3) and any("older format" in w for w in rep.warnings)
+    assert LiveIndex.open(db).lexical("LinkedIn", 1)
+
+
 def test_a_first_build_into_an_unwritable_folder_does_not_promise_a_live_index(small_corpus, tmp_path, monkeypatch):
     """'(the previous index is still live)' only when there is one: a first start on a read-only /data has none."""
     import errno
@@ -312,7 +429,7 @@ def test_a_first_build_into_an_unwritable_folder_does_not_promise_a_live_index(s
         raise OSError(errno.EACCES, "Permission denied")
 
     db = tmp_path / "db"
-    monkeypatch.setattr("index.build._write_lines", denied)
+    monkeypatch.setattr("index.build.StoreWriter", denied)
     with pytest.raises(UserError) as first:
         build_index(small_corpus, db, embedder=FakeEmbedder())
     msg = str(first.value)
@@ -321,6 +438,6 @@ def test_a_first_build_into_an_unwritable_folder_does_not_promise_a_live_index(s
     monkeypatch.undo()
     build_index(small_corpus, db, embedder=FakeEmbedder())
     (small_corpus / "new.txt").write_text("Employee advocacy programmes need a policy first.")
-    monkeypatch.setattr("index.build._write_lines", denied)
+    monkeypatch.setattr("index.build.StoreWriter", denied)
     with pytest.raises(UserError, match=r"\(the previous index is still live\)"):
         build_index(small_corpus, db, embedder=FakeEmbedder())

@@ -16,7 +16,7 @@ kill never takes the test process with it:
   start     just before build_index (the test kills it after a delay: anywhere in the build)
   embed     inside the third embedding call (some vectors already in the embedding cache)
   store     after half of the new vectors went into Chroma
-  bm25      generation folder half written: records and chunks, no BM25 and no manifest yet
+  bm25      generation folder half written: records and chunks, no lexical index and no manifest yet
   topics    generation complete with its manifest, not live yet
   swap      the new LIVE pointer written to its temporary file, not renamed yet
   prune     the new generation is live; the old one and orphan vectors not pruned yet
@@ -59,16 +59,17 @@ def build(corpus: Path, db: Path, point: str, marker: Path, full: bool) -> None:
 
     emb = SlowEmbedder(delay=0.05 if point == "start" else 0.0)
     if point == "store":
-        original = chroma_collection.Collection.upsert
+        for write in ("add", "upsert"):  # new vectors are added; a --full build replaces them
+            original = getattr(chroma_collection.Collection, write)
 
-        def upsert(self: Any, ids: list[str], **kw: Any) -> Any:
-            half = max(1, len(ids) // 2)
-            original(self, ids=ids[:half], **{k: v[:half] for k, v in kw.items()})
-            _reached(marker)
+            def half_then_stop(self: Any, ids: list[str], original: Any = original, **kw: Any) -> Any:
+                half = max(1, len(ids) // 2)
+                original(self, ids=ids[:half], **{k: v[:half] for k, v in kw.items()})
+                _reached(marker)
 
-        chroma_collection.Collection.upsert = upsert
+            setattr(chroma_collection.Collection, write, half_then_stop)
     elif point == "bm25":
-        B.build_bm25 = lambda *a, **k: _reached(marker)
+        B.LexicalBuilder.finish = lambda *a, **k: _reached(marker)
     elif point == "topics":
         index.topics.derive_topics = lambda *a, **k: _reached(marker)
     elif point == "swap":
@@ -98,7 +99,7 @@ def after(corpus_old: Path, corpus_new: Path, db: Path) -> dict[str, Any]:
     from bot.cli import main as cli
     from index.build import build_index
     from index.retrieval import Answerer
-    from index.store import LIVE, LiveIndex, all_ids, generation_dirs, read_manifest
+    from index.store import LIVE, STORE_FILE, GenerationStore, LiveIndex, all_ids, generation_dirs, read_manifest
 
     emb = FakeEmbedder()
 
@@ -109,8 +110,7 @@ def after(corpus_old: Path, corpus_new: Path, db: Path) -> dict[str, Any]:
         for name in kept:
             try:
                 read_manifest(db / "generations" / name)
-                ids.update(json.loads(ln)["chunk_id"] for ln in (db / "generations" / name / "chunks.jsonl")
-                           .read_text().splitlines() if ln.strip())
+                ids.update(c.chunk_id for c in GenerationStore(db / "generations" / name / STORE_FILE).iter_chunks())
             except Exception:
                 pass
         stored = set(all_ids(live.collection()))

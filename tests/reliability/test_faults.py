@@ -80,7 +80,8 @@ def sigkill(proc: subprocess.Popen) -> None:
 
 # What each kill point leaves behind before the next build (proof that the kill hit where it should).
 POINTS = {
-    "embed": (True, lambda s: s["generations"] == [OLD]),  # vectors in the cache only
+    # vectors in the cache; a half-written generation (a build streams: its folder exists from its first page)
+    "embed": (True, lambda s: s["generations"] == [OLD, NEW]),
     "store": (False, lambda s: s["orphan_vectors"] > 0),  # half the new vectors in Chroma, no generation
     "store-full": (True, lambda s: s["orphan_vectors"] >= 0),  # existing vectors being rewritten in place
     "bm25": (False, lambda s: s["generations"] == [OLD, NEW] and s["orphan_vectors"] > 0),  # no manifest
@@ -319,13 +320,9 @@ async def test_chroma_server_hung_gets_try_again_within_the_timeout(served_index
 DAMAGE = [
     "LIVE", "instance_id", "chroma.writer", ".build.lock", "embeddings.sqlite", "bot.sqlite3", "bot-heartbeat.json",
     "commands.sha256", "chroma/chroma.sqlite3", "chroma/*/data_level0.bin", "chroma/*/header.bin",
-    "chroma/*/length.bin", "generations/*/manifest.json", "generations/*/records.jsonl",
-    "generations/*/chunks.jsonl", "generations/*/topics.json", "generations/*/bm25/params.index.json",
-    "generations/*/bm25/vocab.index.json", "generations/*/bm25/data.csc.index.npy",
-    "generations/*/bm25/indices.csc.index.npy", "generations/*/bm25/indptr.csc.index.npy",
-    "generations/*/bm25/corpus.jsonl", "generations/*/bm25/corpus.mmindex.json",
-    "generations/*/sentences.f16.npy", "generations/*/sentences.spans.npy", "generations/*/sentences.rows.npy",
-    "generations/*/terms.json",
+    "chroma/*/length.bin", "generations/*/manifest.json", "generations/*/store.sqlite",
+    "generations/*/topics.json", "generations/*/lexical/data.npy", "generations/*/lexical/indices.npy",
+    "generations/*/lexical/indptr.npy", "generations/*/lexical/vocab.sqlite", "generations/*/lexical/params.json",
 ]
 REPAIR_XFAIL: dict[str, str] = {}  # damage the advised repair cannot undo yet (none since topics/repair were fixed)
 DETECT_XFAIL: dict[str, str] = {}
@@ -479,18 +476,19 @@ def test_store_lexical_during_a_refresh_returns_chunks_that_match(fake_index):
     live.lexical("ROI", 5)  # generation 1 loaded
     (corpus / "000_aaa.txt").write_text("Our bakery answered gluten questions on Twitter within the hour.\n")
     build_index(corpus, db, embedder=emb)  # generation 2: the new page's chunks come first
-    original = live._retriever
+    gen = live._current()  # the generation one question reads (its lexical index, then its chunks)
+    original = gen.lexical
     swapper = threading.Thread(target=live.refresh)
 
-    def retriever_while_another_thread_swaps():  # the swap is attempted inside one question
+    def lexical_while_another_thread_swaps():  # the swap is attempted inside one question
         swapper.start()
         swapper.join(0.5)
         return original()
 
-    live._retriever = retriever_while_another_thread_swaps
+    gen.lexical = lexical_while_another_thread_swaps
     hits = live.lexical("Twitter bakery gluten", 5)
     swapper.join(10)
-    live._retriever = original
+    gen.lexical = original
     # the question saw one generation: every hit holds a query word (the old generation has no bakery)
     assert hits and all(any(w in c.text.lower() for w in ("twitter", "bakery", "gluten")) for c, _ in hits), hits
     assert not swapper.is_alive() and any("bakery" in c.text.lower() for c, _ in live.lexical("bakery gluten", 3))
