@@ -86,6 +86,7 @@ Progress = Callable[[str, int, int], None]
 CHUNKING_VERSION = 2  # bump when the chunking algorithm changes: a new collection, never mixed chunkings
 BUILDING = "building.json"  # in a generation being built: which collection it writes to (for pruning after a kill)
 TOPICS_FILE = "topics.json"
+TOPICS_SAMPLE = 50_000  # records topics are derived from, at most (k-means itself fits on 20,000)
 
 
 @dataclass
@@ -548,10 +549,29 @@ class _Build:
         fsync_dir(gen_dir)
 
 
+def _topic_sample(store: GenerationStore, limit: int) -> list[int]:
+    """Row ids of at most `limit` records to derive topics from: all of them up to `limit`, beyond that the records
+    whose keys hash lowest. Deterministic, and stable as the corpus grows (a record leaves the sample only for
+    one that hashes lower), so topics and their keys do not churn from one build to the next."""
+    import heapq
+
+    picked: list[tuple[int, int]] = []  # (-hash, rid): a max-heap of the `limit` lowest hashes
+    for rid, post_id, comment_id in store.iter_keys():
+        h = int.from_bytes(hashlib.blake2b(f"{post_id}\0{comment_id}".encode(), digest_size=8).digest(), "big")
+        if len(picked) < limit:
+            heapq.heappush(picked, (-h, rid))
+        elif -picked[0][0] > h:
+            heapq.heapreplace(picked, (-h, rid))
+    return [rid for _, rid in picked]
+
+
 def _topics(gen_dir: Path, coll: Any, cache: EmbeddingCache, model: str, dim: int, prev_dir: Path | None = None,
             lazy: _LazyEmbedder | None = None) -> None:
-    """The topics hook (index.topics, another module): runs inside the new generation before it goes live. Chunk
-    vectors come from the embedding cache (local and fast), the collection only for what the cache lacks."""
+    """The topics hook (index.topics, another module): runs inside the new generation before it goes live.
+
+    Topics come from at most TOPICS_SAMPLE records (every record of a smaller corpus), so this step's memory does
+    not grow with the corpus: a topic's members and size are then those of the sample. Chunk vectors come from the
+    embedding cache (local and fast), from the collection only what the cache lacks."""
     try:
         from index.topics import derive_topics, load_topics
     except ImportError:
@@ -559,15 +579,13 @@ def _topics(gen_dir: Path, coll: Any, cache: EmbeddingCache, model: str, dim: in
         return
     store = GenerationStore(gen_dir / STORE_FILE)
     try:
-        chunks = list(store.iter_chunks())
-        records = list(store.iter_records())
+        records, chunks = store.records_and_chunks(_topic_sample(store, TOPICS_SAMPLE))
         matrix = np.zeros((len(chunks), dim), dtype=np.float32)
         for s in range(0, len(chunks), 5000):
             part = chunks[s : s + 5000]
             got = cache.get_many(model, [c.content_hash for c in part])
-            lack = [c.chunk_id for c in part if c.content_hash not in got]
-            stored = {}
-            for ids in batched(lack, 2000):
+            stored: dict[str, Any] = {}
+            for ids in batched([c.chunk_id for c in part if c.content_hash not in got], 2000):
                 res = coll.get(ids=ids, include=["embeddings"])
                 stored.update(zip(res["ids"], res["embeddings"], strict=True))
             for i, c in enumerate(part):

@@ -244,6 +244,26 @@ class GenerationStore:
                 out[row[0]] = _chunk(row)
         return out
 
+    def iter_keys(self, batch: int = 20000) -> Iterator[tuple[int, str, str | None]]:
+        """(row id, post_id, comment_id) of every record, in corpus order."""
+        last = 0
+        while rows := self._all("SELECT rid, post_id, comment_id FROM records WHERE rid > ? ORDER BY rid LIMIT ?",
+                                (last, batch)):
+            last = rows[-1][0]
+            yield from rows
+
+    def records_and_chunks(self, rids: list[int]) -> tuple[list[Record], list[Chunk]]:
+        """These records (by row id) and their chunks, in corpus order: a sample, never the whole generation."""
+        rids = sorted(set(rids))
+        records: list[Record] = []
+        chunks: list[Chunk] = []
+        for part, marks in _in_parts(rids):
+            records += [_record(r) for r in self._all(f"SELECT {_RECORD_COLS} FROM records WHERE rid IN ({marks}) "
+                                                      "ORDER BY rid", part)]
+            chunks += [_chunk(r) for r in self._all(f"SELECT {_CHUNK_FIELDS} {_CHUNK_FROM} WHERE c.rid IN "
+                                                    f"({marks}) ORDER BY c.pos", part)]
+        return records, chunks
+
     def iter_chunks(self, batch: int = 5000) -> Iterator[Chunk]:
         """Every chunk in order, a batch of rows at a time (never the whole generation at once)."""
         last = -1

@@ -356,3 +356,29 @@ def test_a_corpus_streams_through_the_build_in_batches(fake_corpus, tmp_path, mo
     pages["p.txt"] = pages["p.txt"][:30]
     rep = build_index(corpus, db, embedder=emb)
     assert (rep.removed, rep.unchanged, rep.embedded) == (11, 30, 0)
+
+
+def test_topics_of_a_large_corpus_come_from_a_stable_sample(fake_corpus, tmp_path, monkeypatch):
+    """Beyond TOPICS_SAMPLE records, topics are derived from the records whose keys hash lowest: the same ones
+    every build, and a new record only displaces one that hashes higher (the build's memory stays flat)."""
+    from index.build import _topic_sample
+    from index.topics import load_topics
+
+    corpus, pages = fake_corpus
+    monkeypatch.setattr("index.build.TOPICS_SAMPLE", 12)
+    words = ["legal risk compliance policy", "measuring ROI leads revenue", "Twitter followers engagement"]
+    pages["p.txt"] = [R("p1", None, "The post.")] + [
+        R("p1", f"c{i}", f"Comment {i} about {words[i % 3]} for our clients.", author=f"A{i}") for i in range(40)]
+    db = tmp_path / "db"
+    build_index(corpus, db, embedder=FakeEmbedder())
+    live = LiveIndex.open(db)
+    members = {(m[0], m[1]) for t in load_topics(live.generation_dir) for m in t.members}
+    sample = _topic_sample(live.store(), 12)
+    assert len(sample) == 12 and sample == _topic_sample(live.store(), 12)
+    keys = {(r.post_id, r.comment_id) for r in live.store().records_and_chunks(sample)[0]}
+    assert members and members <= keys
+    pages["p.txt"].append(R("p1", "c99", "Comment 99 about measuring ROI leads revenue.", author="Z"))
+    build_index(corpus, db, embedder=FakeEmbedder())
+    after = {(r.post_id, r.comment_id) for r in LiveIndex.open(db).store().records_and_chunks(
+        _topic_sample(LiveIndex.open(db).store(), 12))[0]}
+    assert len(keys - after) <= 1 and len(after - keys) <= 1
