@@ -7,10 +7,15 @@ A commenter signs differently from one page to the next ("Annie", "Annie @ PhD i
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from index.models import Record
 from index.names import Entry, NameIndex, Resolved, name_key
+
+
+def _oldest_first(r: Record) -> tuple:
+    return (r.date or "", r.post_id, r.kind != "post", r.comment_id or "")
 
 
 class People:
@@ -25,17 +30,37 @@ class People:
                 by_key.setdefault(k, []).append(r)
                 spellings.setdefault(k, Counter())[r.author] += 1  # type: ignore[index]
         for rs in by_key.values():
-            rs.sort(key=lambda r: (r.date or "", r.post_id, r.kind != "post", r.comment_id or ""))
-        self._records = by_key
+            rs.sort(key=_oldest_first)
+        self._setup(spellings, lambda k: by_key.get(k, []))
+
+    @classmethod
+    def from_store(cls, store: Any) -> People:
+        """The same people from a generation's store (index/store/records.py): only the authors' spellings are read
+        now, a few rows per person whatever the corpus size; a person's records when they are asked for."""
+        spellings: dict[str, Counter[str]] = {}
+        for author, n, _first in store.author_spellings():  # in order of first appearance, as records stream
+            k = name_key(author)
+            if k:
+                spellings.setdefault(k, Counter())[author] += n
+
+        def fetch(key: str) -> list[Record]:
+            return sorted(store.records_by_authors(list(spellings.get(key, ()))), key=_oldest_first)
+
+        people = cls.__new__(cls)
+        people._setup(spellings, fetch)
+        return people
+
+    def _setup(self, spellings: dict[str, Counter[str]], fetch: Callable[[str], list[Record]]) -> None:
+        self._fetch = fetch
         self._display = {k: c.most_common(1)[0][0] for k, c in spellings.items()}
         self.names = NameIndex(
             Entry(key=k, display=self._display[k], aliases=tuple(s for s in spellings[k] if s != self._display[k]),
-                  weight=len(by_key[k]))
-            for k in by_key
+                  weight=sum(spellings[k].values()))
+            for k in spellings
         )
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._display)
 
     def authors(self) -> list[tuple[str, int]]:
         """(name, posts and comments) for every named person, most prolific first."""
@@ -46,7 +71,7 @@ class People:
 
     def records(self, key: str) -> list[Record]:
         """One person's posts and comments, oldest first (empty for an unknown key)."""
-        return list(self._records.get(key, ()))
+        return list(self._fetch(key)) if key in self._display else []
 
     def display(self, key: str) -> str | None:
         return self._display.get(key)

@@ -158,6 +158,7 @@ class StoreWriter:
         if self.has_previous:
             self.db.execute("DETACH prev")
         self.db.execute("CREATE UNIQUE INDEX chunks_id ON chunks (chunk_id)")
+        self.db.execute("CREATE INDEX records_author ON records (author)")
         self.db.commit()
         self.db.close()
         fd = os.open(self.path, os.O_RDONLY)
@@ -243,6 +244,26 @@ class GenerationStore:
             for row in self._all(f"SELECT {_CHUNK_FIELDS} {_CHUNK_FROM} WHERE c.chunk_id IN ({marks})", part):
                 out[row[0]] = _chunk(row)
         return out
+
+    def author_spellings(self) -> list[tuple[str, int, int]]:
+        """(author as written, records, first row id) of every spelling of every author: few rows, whatever the
+        number of records (people are resolved from these; their records are read when asked for)."""
+        return [tuple(r) for r in self._all("SELECT author, COUNT(*), MIN(rid) FROM records WHERE author IS NOT NULL "
+                                            "AND author != '' GROUP BY author ORDER BY MIN(rid)")]
+
+    def records_by_authors(self, spellings: list[str]) -> list[Record]:
+        """Every record written under these spellings, in corpus order."""
+        out: list[tuple] = []
+        for part, marks in _in_parts(spellings):
+            out += self._all(f"SELECT rid, {_RECORD_COLS} FROM records WHERE author IN ({marks})", part)
+        return [_record(r[1:]) for r in sorted(out)]
+
+    def stats(self) -> dict[str, Any]:
+        """Posts, comments and the date range (the bot's /about), from the store alone."""
+        posts, comments, first, last = self._all(
+            "SELECT TOTAL(kind = 'post'), TOTAL(kind = 'comment'), MIN(NULLIF(date, '')), MAX(NULLIF(date, '')) "
+            "FROM records")[0]
+        return {"posts": int(posts), "comments": int(comments), "first_date": first, "last_date": last}
 
     def iter_keys(self, batch: int = 20000) -> Iterator[tuple[int, str, str | None]]:
         """(row id, post_id, comment_id) of every record, in corpus order."""

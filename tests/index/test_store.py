@@ -441,3 +441,23 @@ def test_a_first_build_into_an_unwritable_folder_does_not_promise_a_live_index(s
     monkeypatch.setattr("index.build.StoreWriter", denied)
     with pytest.raises(UserError, match=r"\(the previous index is still live\)"):
         build_index(small_corpus, db, embedder=FakeEmbedder())
+
+
+def test_people_from_the_store_are_the_people_of_the_records(tmp_path, fake_embedder):
+    """index.people.People read from the store (spellings now, records on demand) equals the in-memory table
+    built from every record: same names, aliases, counts, order, and each person's records oldest first."""
+    from index.people import People
+
+    db = tmp_path / "db"
+    build_index(ROOT / "corpus", db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    want, got = People(live.records()), People.from_store(live.store())
+    assert len(got) == len(want) > 10
+    assert got.names.entries() == want.names.entries() and got.authors() == want.authors()
+    for e in want.names.entries():
+        assert got.display(e.key) == want.display(e.key) and got.records(e.key) == want.records(e.key)
+    assert got.records("nobody-by-that-name") == []
+    stats = live.store().stats()
+    dates = sorted(r.date for r in live.records() if r.date)
+    assert (stats["first_date"], stats["last_date"]) == (dates[0], dates[-1])
+    assert stats["posts"] + stats["comments"] == len(live.records())
