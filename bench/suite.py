@@ -166,27 +166,6 @@ class HashVectors:
         return self.real.embed_query(text)
 
 
-class StageClock:
-    """The build's progress callback, turned into seconds per stage (read, chunk, embed, store, write, finish)."""
-
-    ORDER = ("read", "chunk", "embed", "store", "write", "done")
-
-    def __init__(self) -> None:
-        self.t0 = time.perf_counter()
-        self.last: dict[str, float] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        self.last[stage] = time.perf_counter()
-
-    def seconds(self) -> dict[str, float]:
-        out, prev = {}, self.t0
-        for s in self.ORDER:
-            if s in self.last:
-                out[s if s != "done" else "topics_swap_prune"] = round(self.last[s] - prev, 2)
-                prev = self.last[s]
-        return out
-
-
 # --- quality ----------------------------------------------------------------------------------------------------
 
 
@@ -417,28 +396,70 @@ def section_scale_build(args: argparse.Namespace) -> dict:
         write_corpus(corpus, n)
         meta["generate_s"] = round(time.perf_counter() - t, 1)
         emb = vectors()
-        clock = StageClock()
         la = load_avg()
-        rep = build_index(corpus, db, embedder=emb, progress=clock, chroma_settings=chroma_local())
-        meta["embedded"] = {"seconds": round(time.perf_counter() - clock.t0, 1), "stages": clock.seconds(),
+        t = time.perf_counter()
+        rep = build_index(corpus, db, embedder=emb, chroma_settings=chroma_local())
+        meta["embedded"] = {"seconds": round(time.perf_counter() - t, 1), "stages": rep.to_json()["stages"],
                             "chunks": rep.chunks, "records": rep.added, "load_avg_start": la,
                             "load_avg_end": load_avg(), "peak_rss_mb": rss_mb(), "vectors": type(emb).__name__}
-        meta["disk_mb"] = {"chroma": dir_mb(db / "chroma"), "embedding_cache": dir_mb(db / "embeddings.sqlite"),
-                           "generation": dir_mb(db / "generations"), "corpus": dir_mb(corpus)}
         meta_path.write_text(json.dumps(meta, indent=1))
-        print(f"[scale {n}] embedded build {meta['embedded']}", flush=True)
+        print(f"[scale {n}] first build {meta['embedded']}", flush=True)
+    if not meta.get("full_cached"):
+        # `adoptbot index build` into a fresh data folder whose embedding cache holds every vector: a full build
+        # without the model (chunking, store, lexical index, Chroma, topics, swap), then the same build again,
+        # which finds nothing changed
+        full = base / "db-full"
+        shutil.rmtree(full, ignore_errors=True)
+        full.mkdir()
+        shutil.copy(db / "embeddings.sqlite", full / "embeddings.sqlite")
+        meta["full_cached"] = cli_build(corpus, full)
+        meta["noop"] = cli_build(corpus, full)
+        meta["disk_mb"] = {"chroma": dir_mb(full / "chroma"), "embedding_cache": file_mb(full / "embeddings.sqlite"),
+                           "generation": dir_mb(full / "generations"), "corpus": dir_mb(corpus)}
+        meta_path.write_text(json.dumps(meta, indent=1))
+        print(f"[scale {n}] full build, vectors cached {meta['full_cached']}; no-op {meta['noop']}", flush=True)
     server = json.loads(args.server) if args.server else None
     if server:
         chunks = int(LiveIndex.open(db, chroma_local()).manifest["counts"]["chunks"])
         if server_collection_count(server, db) != chunks:
-            clock = StageClock()
-            la = load_avg()
-            rep = build_index(corpus, db, embedder=vectors(), progress=clock, chroma_settings=chroma_remote(server))
-            meta["server_copy"] = {"seconds": round(time.perf_counter() - clock.t0, 1), "stages": clock.seconds(),
-                                   "embedded": rep.embedded, "load_avg_start": la, "load_avg_end": load_avg()}
+            # the README's migration: `index build` with CHROMA_HOST, every vector from the embedding cache
+            meta["server_copy"] = cli_build(corpus, db, server)
             meta_path.write_text(json.dumps(meta, indent=1))
             print(f"[scale {n}] server copy {meta['server_copy']}", flush=True)
     return meta
+
+
+def launched(cmd: list[str], env: dict[str, str]) -> tuple[str, dict[str, float]]:
+    """Run a command under the small launcher: its stdout, and its wall seconds, CPU seconds and peak RSS (MB)."""
+    p = subprocess.run([sys.executable, "-c", LAUNCHER, *cmd], capture_output=True, text=True, env=env)
+    lines = p.stdout.splitlines()
+    info = dict(kv.split("=") for kv in lines[-1].split()[1:]) if lines and lines[-1].startswith("@@launcher") \
+        else {}
+    if info.get("rc") != "0":
+        raise SystemExit(f"{' '.join(cmd)} failed: {p.stderr[-2000:]}")
+    return "\n".join(lines[:-1]), {"seconds": round(float(info["wall"]), 1), "cpu_s": round(float(info["cpu"]), 1),
+                                   "peak_rss_mb": round(int(info["rss_kb"]) / 1024, 1)}
+
+
+def cli_build(corpus: Path, db: Path, server: dict | None = None) -> dict[str, Any]:
+    """`adoptbot index build --json` as its own process (the embedded store, or the server when given)."""
+    env = dict(os.environ, ADOPTBOT_LOG_LEVEL="WARNING")
+    env.pop("CHROMA_HOST", None)
+    if server:
+        env.update(CHROMA_HOST=server["host"], CHROMA_PORT=str(server["port"]), CHROMA_TIMEOUT_S="120")
+    la = load_avg()
+    out, info = launched([str(adoptbot_cmd()), "index", "build", "--corpus", str(corpus), "--db", str(db), "--json"],
+                         env)
+    rep = json.loads(out.strip().splitlines()[-1])
+    return {**info, "stages": rep.get("stages", {}), "chunks": rep["chunks"], "embedded": rep["embedded"],
+            "swapped": rep["swapped"], "load_avg_start": la, "load_avg_end": load_avg()}
+
+
+def file_mb(path: Path) -> float:
+    try:
+        return round(path.stat().st_size / 2**20, 1)
+    except OSError:
+        return 0.0
 
 
 # --- latency against corpus size --------------------------------------------------------------------------------
@@ -684,7 +705,7 @@ t = time.perf_counter()
 p = subprocess.Popen(sys.argv[1:])
 _, status, usage = os.wait4(p.pid, 0)
 print(f"\n@@launcher rss_kb={usage.ru_maxrss} rc={os.waitstatus_to_exitcode(status)} "
-      f"wall={time.perf_counter() - t:.3f}", flush=True)
+      f"wall={time.perf_counter() - t:.3f} cpu={usage.ru_utime + usage.ru_stime:.2f}", flush=True)
 """
 
 
