@@ -497,11 +497,13 @@ class _Build:
         return h.hexdigest()
 
     @staticmethod
-    def _counts(writer: StoreWriter) -> dict[str, int]:
-        posts, comments = writer.db.execute(
-            "SELECT SUM(kind = 'post'), SUM(kind = 'comment') FROM records").fetchone()
-        return {"records": writer.records, "posts": int(posts or 0), "comments": int(comments or 0),
-                "chunks": writer.chunks}
+    def _counts(writer: StoreWriter) -> dict[str, Any]:
+        """Counts for the manifest, and the date range: what /about shows, without reading every record."""
+        posts, comments, first, last = writer.db.execute(
+            "SELECT TOTAL(kind = 'post'), TOTAL(kind = 'comment'), MIN(NULLIF(date, '')), MAX(NULLIF(date, '')) "
+            "FROM records").fetchone()
+        return {"records": writer.records, "posts": int(posts), "comments": int(comments), "chunks": writer.chunks,
+                "dates": {"first": first, "last": last}}
 
     @staticmethod
     def _dim_of(coll: Any, writer: StoreWriter) -> int:
@@ -512,7 +514,7 @@ class _Build:
         return len(coll.get(ids=[row[0]], include=["embeddings"])["embeddings"][0])
 
     def _write_manifest(self, gen_dir: Path, pages: list[dict[str, Any]], dim: int, collection: str, digest: str,
-                        prev: str | None, counts: dict[str, int]) -> None:
+                        prev: str | None, counts: dict[str, Any]) -> None:
         files = []
         for p in pages:
             path = self.corpus_dir / p["file"]
@@ -539,7 +541,8 @@ class _Build:
             "digest": digest,
             "corpus_dir": str(self.corpus_dir.resolve()),
             "corpus_files": files,
-            "counts": {"files": len(pages), **counts},
+            "counts": {"files": len(pages), **{k: v for k, v in counts.items() if k != "dates"}},
+            "dates": counts["dates"],
             "files": file_sizes(gen_dir, data_files),
             "last_build": {k: getattr(r, k) for k in ("added", "updated", "removed", "unchanged", "embedded")},
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -100,6 +101,47 @@ def _read(gen: _Generation, what: str, fn: Callable[[], Any]) -> Any:
         raise
 
 
+class RecordLookup:
+    """Records by key for one generation, read from its store when first asked for and then kept (up to `size`,
+    least recently used first out): what the answerer needs of a question's candidates, not the corpus."""
+
+    _MISSING = object()
+
+    def __init__(self, gen: _Generation, size: int = 20_000) -> None:
+        self._gen = gen
+        self._size = size
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[str, str | None], Any] = OrderedDict()
+
+    def _entry(self, key: tuple[str, str | None]) -> Any:
+        with self._lock:
+            got = self._cache.get(key)
+            if got is not None:
+                self._cache.move_to_end(key)
+                return got
+        got = _read(self._gen, "records", lambda: self._gen.store().record_and_row(*key)) or self._MISSING
+        with self._lock:
+            self._cache[key] = got
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return got
+
+    def get(self, key: tuple[str, str | None], default: Any = None) -> Record | Any:
+        got = self._entry(key)
+        return default if got is self._MISSING else got[0]
+
+    def row(self, key: tuple[str, str | None]) -> int | None:
+        """The record's position in corpus order (0-based), or None when the generation has no such record."""
+        got = self._entry(key)
+        return None if got is self._MISSING else got[1]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, tuple) and self._entry(key) is not self._MISSING  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return int((self._gen.manifest.get("counts") or {}).get("records") or 0)
+
+
 class LiveIndex:
     """What readers use: the live generation's chunks, records, lexical index and (lazily) its Chroma collection."""
 
@@ -151,6 +193,31 @@ class LiveIndex:
     def store(self) -> GenerationStore:
         """The live generation's records and chunks (opened on first use)."""
         return self._current().store()
+
+    def record_lookup(self) -> RecordLookup:
+        """Records by key (and their rows) of the current generation, read on demand: what an answerer keeps per
+        generation instead of every record."""
+        return RecordLookup(self._current())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts and the date range (for /about) without reading every record: from the manifest when the build
+        recorded them there, else from the store."""
+        gen = self._current()
+        counts = dict(gen.manifest.get("counts") or {})
+        dates = gen.manifest.get("dates")
+        if dates is None:
+            got = _read(gen, "records", lambda: gen.store().stats())
+            dates = {"first": got["first_date"], "last": got["last_date"]}
+            counts.setdefault("posts", got["posts"])
+            counts.setdefault("comments", got["comments"])
+        return {**counts, "first_date": dates.get("first"), "last_date": dates.get("last")}
+
+    def people(self) -> Any:
+        """The people of the current generation (index.people.People), read from its store."""
+        from index.people import People
+
+        gen = self._current()
+        return _read(gen, "records", lambda: People.from_store(gen.store()))
 
     def record(self, post_id: str, comment_id: str | None) -> Record | None:
         gen = self._current()

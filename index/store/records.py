@@ -217,9 +217,14 @@ class GenerationStore:
         return int(self._all("SELECT COUNT(*) FROM chunks")[0][0])
 
     def record(self, post_id: str, comment_id: str | None) -> Record | None:
-        rows = self._all(f"SELECT {_RECORD_COLS} FROM records WHERE post_id = ? AND ckey = ?",
+        got = self.record_and_row(post_id, comment_id)
+        return got[0] if got else None
+
+    def record_and_row(self, post_id: str, comment_id: str | None) -> tuple[Record, int] | None:
+        """The record and its row: its position in corpus order, from 0 (what per-record files are indexed by)."""
+        rows = self._all(f"SELECT rid, {_RECORD_COLS} FROM records WHERE post_id = ? AND ckey = ?",
                          (post_id, _ckey(comment_id)))
-        return _record(rows[0]) if rows else None
+        return (_record(rows[0][1:]), rows[0][0] - 1) if rows else None
 
     def records_by_key(self, keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], Record]:
         out = {}

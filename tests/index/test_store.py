@@ -461,3 +461,24 @@ def test_people_from_the_store_are_the_people_of_the_records(tmp_path, fake_embe
     dates = sorted(r.date for r in live.records() if r.date)
     assert (stats["first_date"], stats["last_date"]) == (dates[0], dates[-1])
     assert stats["posts"] + stats["comments"] == len(live.records())
+
+
+def test_record_lookup_and_stats_read_what_they_need(tmp_path, fake_embedder):
+    """What an answerer keeps per generation instead of every record: a bounded cache of records by key (with
+    their corpus row), and /about's counts and dates from the manifest."""
+    db = tmp_path / "db"
+    build_index(ROOT / "corpus", db, embedder=fake_embedder)
+    live = LiveIndex.open(db)
+    records = live.records()
+    look = live.record_lookup()
+    look._size = 5
+    for i, r in enumerate(records):
+        key = (r.post_id, r.comment_id)
+        assert look.get(key) == r and look.row(key) == i and key in look
+    assert len(look._cache) == 5 and len(look) == len(records)
+    assert look.get(("nope", None)) is None and look.row(("nope", None)) is None and ("nope", None) not in look
+    stats = live.stats()
+    dates = sorted(r.date for r in records if r.date)
+    assert (stats["first_date"], stats["last_date"]) == (dates[0], dates[-1])
+    assert (stats["posts"], stats["comments"]) == (sum(r.kind == "post" for r in records),
+                                                   sum(r.kind == "comment" for r in records))
