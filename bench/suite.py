@@ -46,7 +46,7 @@ FIGS = ROOT / "docs" / "benchmarks"
 DEV = EVAL / "questions_dev.jsonl"
 SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (1_000,)
-SECTIONS = ("quality", "scale-build", "latency", "indexing", "bot")
+SECTIONS = ("quality", "scale-build", "latency", "indexing", "bot", "engines")
 BACKENDS = ("torch", "onnx", "onnx-int8")
 LENGTHS = (16, 32, 64, 128, 254)  # word pieces of text per chunk (254 = all the model reads)
 COLD_Q = "How do I prove ROI?"
@@ -483,8 +483,6 @@ def shipped_db(args: argparse.Namespace, work: Path, server: dict | None = None,
 def section_latency(args: argparse.Namespace) -> dict:
     """Warm in-process answers (embed + dense + BM25 + quotes) on one index, embedded Chroma and the Chroma
     server alternating question by question."""
-    import copy
-
     from index.retrieval import Answerer, limit_query_threads
     from index.store import LiveIndex
 
@@ -505,10 +503,11 @@ def section_latency(args: argparse.Namespace) -> dict:
         a_e = Answerer(idx_e, real)
         a_e.warm()
         open_s = time.perf_counter() - t
+        t = time.perf_counter()
         idx_s = LiveIndex.open(db, chroma_remote(server))  # the same generation files (the OS shares their pages)
-        a_s = copy.copy(a_e)
-        a_s.index, a_s._term_cache = idx_s, {}
+        a_s = Answerer(idx_s, real)
         a_s.warm()
+        open_server_s = time.perf_counter() - t
         dev = load_jsonl(Path(args.questions)) if Path(args.questions).is_file() else []
         qs = [q["question"] for q in dev + load_jsonl(HELDOUT)]
         if args.quick:
@@ -530,7 +529,8 @@ def section_latency(args: argparse.Namespace) -> dict:
                     answered[n] += a.answered
         m = idx_e.manifest["counts"]
         row: dict[str, Any] = {"label": label, "chunks": m["chunks"], "records": m["records"], "questions": len(qs),
-                               "rounds": args.rounds, "open_s": round(open_s, 2), "load_avg_start": la,
+                               "rounds": args.rounds, "open_s": round(open_s, 2),
+                               "open_server_s": round(open_server_s, 2), "load_avg_start": la,
                                "load_avg_end": load_avg(), "contenders": {}}
         for n in names:
             row["contenders"][n] = {"n": len(tm[n]["total"]), "median_ms": med(tm[n]["total"]),
@@ -694,6 +694,28 @@ def rebuild_ratio(args: argparse.Namespace, emb: Any) -> dict:
     return out
 
 
+# --- storage engines ----------------------------------------------------------------------------------------------
+
+
+def section_engines(args: argparse.Namespace) -> dict:
+    """The storage choices measured on their own: Chroma writes the old way and the new way (bench/bench_store.py,
+    100k vectors) and the lexical index, ours against SQLite FTS5 and bm25s in memory (bench/bench_lexical.py, 1M
+    documents); each engine in its own process."""
+    n_store, n_lex = (2000, 5000) if args.quick else (100_000, 1_000_000)
+    out: dict[str, Any] = {}
+    for name, script, n in (("store", "bench_store.py", n_store), ("lexical", "bench_lexical.py", n_lex)):
+        fd, tmp = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        try:
+            flag = "--n" if name == "store" else "--docs"
+            subprocess.run([sys.executable, str(ROOT / "bench" / script), flag, str(n), "--out", tmp], check=True,
+                           cwd=ROOT, stdout=subprocess.DEVNULL)
+            out[name] = json.loads(Path(tmp).read_text())
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    return out
+
+
 # --- the bot process --------------------------------------------------------------------------------------------
 
 
@@ -709,10 +731,13 @@ print(f"\n@@launcher rss_kb={usage.ru_maxrss} rc={os.waitstatus_to_exitcode(stat
 """
 
 
-def cold_start(db: Path, corpus: Path, backend: str) -> dict:
-    """`adoptbot chat QUESTION` from process start to the first answer line on its stdout, and its peak RSS."""
+def cold_start(db: Path, corpus: Path, backend: str, server: dict | None = None) -> dict:
+    """`adoptbot chat QUESTION` from process start to the first answer line on its stdout, and its peak RSS; with
+    `server`, the vectors are the Chroma server's (CHROMA_HOST), as a bot of a several-bots deployment runs."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", ADOPTBOT_EMBED_BACKEND=backend, ADOPTBOT_LOG_LEVEL="WARNING")
     env.pop("CHROMA_HOST", None)
+    if server:
+        env.update(CHROMA_HOST=server["host"], CHROMA_PORT=str(server["port"]), CHROMA_TIMEOUT_S="120")
     cmd = [sys.executable, "-c", LAUNCHER, str(adoptbot_cmd()), "chat", "--db", str(db), "--corpus", str(corpus),
            COLD_Q]
     t = time.perf_counter()
@@ -753,7 +778,8 @@ print(json.dumps({"import torch": t1 - t0, "import sentence_transformers (+trans
 
 def section_bot(args: argparse.Namespace) -> dict:
     """Cold start to the first answer and peak memory of the bot process (`adoptbot chat`: the bot's Answers,
-    model and index, rendering to the terminal instead of Discord), torch and ONNX alternating."""
+    model and index, rendering to the terminal instead of Discord), torch and ONNX alternating, and torch against
+    the Chroma server (the synthetic indexes the server holds a copy of)."""
     work = Path(tempfile.mkdtemp(prefix="bench-bot-"))
     try:
         corpus = Path(args.corpus)
@@ -768,10 +794,12 @@ def section_bot(args: argparse.Namespace) -> dict:
             runs = args.rounds + (2 if not args.quick else 0)
             if label != "shipped" and int(label.split()[1]) > 100_000:
                 runs = 1  # one run of the biggest: memory and start-up, not a distribution
-            got: dict[str, list[dict]] = {b: [] for b in backends}
+            server = json.loads(args.server) if args.server and label != "shipped" else None
+            variants = backends + (["torch+server"] if server else [])
+            got: dict[str, list[dict]] = {b: [] for b in variants}
             for r in range(runs):
-                for b in rotations(backends, r):
-                    got[b].append(cold_start(db, c, b))
+                for b in rotations(variants, r):
+                    got[b].append(cold_start(db, c, b.split("+")[0], server if b.endswith("+server") else None))
             from index.store import LiveIndex
 
             m = LiveIndex.open(db, chroma_local()).manifest["counts"]
@@ -950,13 +978,19 @@ def orchestrate(args: argparse.Namespace) -> int:
                         lat.append(row)
                         results["latency"] = {"sizes": lat}
                         save()
+        if "engines" in only:
+            wait_quiet(args)
+            results["engines"] = run_section("engines", args)
+            save()
         if "indexing" in only:
             wait_quiet(args)
             results["indexing"] = run_section("indexing", args)
             save()
         if "bot" in only:
             wait_quiet(args)
-            results["bot"] = run_section("bot", args, ["--sizes", ",".join(str(s) for s in sizes)])
+            with chroma_server(args) as server:  # the synthetic indexes' server copies, for the server variant
+                results["bot"] = run_section("bot", args, ["--sizes", ",".join(str(s) for s in sizes),
+                                                           "--server", json.dumps(server)])
             save()
         save()
     from bench.report import write_report
@@ -1004,8 +1038,8 @@ def main(argv: list[str] | None = None) -> int:
     return orchestrate(args)
 
 
-SECTION_FUNCS.update({"quality": section_quality, "scale-build": section_scale_build, "latency": section_latency,
-                      "indexing": section_indexing, "bot": section_bot})
+SECTION_FUNCS.update({"engines": section_engines, "quality": section_quality, "scale-build": section_scale_build,
+                      "latency": section_latency, "indexing": section_indexing, "bot": section_bot})
 
 if __name__ == "__main__":
     sys.exit(main())
