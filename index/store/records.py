@@ -1,13 +1,14 @@
 """A generation's records and chunks in one SQLite file, read on demand instead of held as Python objects.
 
-    records(rid, post_id, ckey, comment_id, kind, author, date, text, author_source, post_title, post_url,
-            source_file, line, fingerprint, first_pos, n_chunks)
+    records(rid, post_id, ckey, kind, author, date, fingerprint, first_pos, n_chunks, data)
                                                   one row per post or comment, in corpus order; (post_id, ckey)
-                                                  unique (ckey is the comment id, '' for a post); its chunks are
-                                                  first_pos .. first_pos + n_chunks - 1
+                                                  unique (ckey is the comment id, '' for a post); `data` is the
+                                                  record as `Record.to_json()` writes it (every field, whatever
+                                                  fields the corpus reader adds); its chunks are first_pos ..
+                                                  first_pos + n_chunks - 1
     chunks(pos, chunk_id, rid, start, end, content_hash)
                                                   one row per chunk, in order: pos is the chunk's document number
-                                                  in the lexical index; its text is records.text[start:end]
+                                                  in the lexical index; its text is the record's text[start:end]
 
 A chunk's text and attribution are its record's (index/chunking.py cuts them so), so they are stored once. The
 file is written by one build, then never changed: readers open it read-only and immutable (no locks, no journal).
@@ -15,6 +16,7 @@ file is written by one build, then never changed: readers open it read-only and 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -33,19 +35,16 @@ _IN_LIMIT = 500
 
 _SCHEMA = """
 CREATE TABLE records (
-    rid INTEGER PRIMARY KEY, post_id TEXT NOT NULL, ckey TEXT NOT NULL, comment_id TEXT, kind TEXT NOT NULL,
-    author TEXT, date TEXT, text TEXT NOT NULL, author_source TEXT, post_title TEXT NOT NULL, post_url TEXT,
-    source_file TEXT NOT NULL, line INTEGER, fingerprint TEXT NOT NULL, first_pos INTEGER NOT NULL,
-    n_chunks INTEGER NOT NULL);
+    rid INTEGER PRIMARY KEY, post_id TEXT NOT NULL, ckey TEXT NOT NULL, kind TEXT NOT NULL, author TEXT, date TEXT,
+    source_file TEXT NOT NULL, fingerprint TEXT NOT NULL, first_pos INTEGER NOT NULL, n_chunks INTEGER NOT NULL,
+    data TEXT NOT NULL);
 CREATE UNIQUE INDEX records_key ON records (post_id, ckey);
 CREATE TABLE chunks (
     pos INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL, rid INTEGER NOT NULL, start INTEGER NOT NULL,
     end INTEGER NOT NULL, content_hash TEXT NOT NULL);
 """
-_RECORD_COLS = ("post_id, comment_id, kind, author, date, text, author_source, post_title, post_url, source_file, "
-                "line")
-_CHUNK_FIELDS = ("c.chunk_id, c.start, c.end, c.content_hash, r.post_id, r.comment_id, r.kind, r.author, r.date, "
-                 "r.post_title, r.post_url, r.text")
+_RECORD_COLS = "data"
+_CHUNK_FIELDS = "c.chunk_id, c.start, c.end, c.content_hash, r.data"
 _CHUNK_FROM = "FROM chunks c JOIN records r ON r.rid = c.rid"
 
 
@@ -54,16 +53,15 @@ def _ckey(comment_id: str | None) -> str:
 
 
 def _record(row: tuple) -> Record:
-    post_id, comment_id, kind, author, date, text, author_source, post_title, post_url, source_file, line = row
-    return Record(post_id=post_id, comment_id=comment_id, kind=kind, author=author, date=date, text=text,
-                  author_source=author_source, post_title=post_title, post_url=post_url, source_file=source_file,
-                  line=line)
+    return Record.from_json(json.loads(row[0]))
 
 
 def _chunk(row: tuple) -> Chunk:
-    chunk_id, start, end, chash, post_id, comment_id, kind, author, date, title, url, text = row
-    return Chunk(chunk_id=chunk_id, post_id=post_id, comment_id=comment_id, kind=kind, author=author, date=date,
-                 post_title=title, post_url=url, start=start, end=end, text=text[start:end], content_hash=chash)
+    chunk_id, start, end, chash, data = row
+    r = json.loads(data)
+    return Chunk(chunk_id=chunk_id, post_id=r["post_id"], comment_id=r["comment_id"], kind=r["kind"],
+                 author=r["author"], date=r["date"], post_title=r["post_title"], post_url=r["post_url"], start=start,
+                 end=end, text=r["text"][start:end], content_hash=chash)
 
 
 def _in_parts(values: list[Any]) -> Iterator[tuple[list[Any], str]]:
@@ -99,9 +97,9 @@ class StoreWriter:
         """A record and its chunks' (chunk_id, start, end, content_hash), in order; False (nothing written) when
         its key is already here: the first one wins."""
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO records VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (r.post_id, _ckey(r.comment_id), r.comment_id, r.kind, r.author, r.date, r.text, r.author_source,
-             r.post_title, r.post_url, r.source_file, r.line, fingerprint, self.chunks, len(spans)))
+            "INSERT OR IGNORE INTO records VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (r.post_id, _ckey(r.comment_id), r.kind, r.author, r.date, r.source_file, fingerprint, self.chunks,
+             len(spans), json.dumps(r.to_json(), ensure_ascii=False)))
         if cur.rowcount == 0:
             return False
         rid = cur.lastrowid
@@ -142,7 +140,9 @@ class StoreWriter:
 
     def fingerprints(self) -> Iterator[tuple[str, str | None, str]]:
         """(post_id, comment_id, fingerprint) of every record written, in key order (for the digest)."""
-        yield from self.db.execute("SELECT post_id, comment_id, fingerprint FROM records ORDER BY post_id, ckey")
+        for post_id, ckey, fp in self.db.execute("SELECT post_id, ckey, fingerprint FROM records ORDER BY post_id, "
+                                                 "ckey"):
+            yield post_id, ckey or None, fp
 
     def chunk_rows(self, batch: int = 5000) -> Iterator[list[tuple[int, int, str]]]:
         """(rid, pos, content_hash) of every chunk written, in order, in lists of up to `batch`."""
@@ -226,14 +226,6 @@ class GenerationStore:
                          (post_id, _ckey(comment_id)))
         return (_record(rows[0][1:]), rows[0][0] - 1) if rows else None
 
-    def records_by_key(self, keys: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str | None], Record]:
-        out = {}
-        for k in dict.fromkeys(keys):
-            r = self.record(*k)
-            if r is not None:
-                out[k] = r
-        return out
-
     def chunks_at(self, positions: list[int]) -> dict[int, Chunk]:
         """Chunks by their position (the lexical index's document numbers)."""
         out: dict[int, Chunk] = {}
@@ -273,10 +265,10 @@ class GenerationStore:
     def iter_keys(self, batch: int = 20000) -> Iterator[tuple[int, str, str | None]]:
         """(row id, post_id, comment_id) of every record, in corpus order."""
         last = 0
-        while rows := self._all("SELECT rid, post_id, comment_id FROM records WHERE rid > ? ORDER BY rid LIMIT ?",
+        while rows := self._all("SELECT rid, post_id, ckey FROM records WHERE rid > ? ORDER BY rid LIMIT ?",
                                 (last, batch)):
             last = rows[-1][0]
-            yield from rows
+            yield from ((rid, post_id, ckey or None) for rid, post_id, ckey in rows)
 
     def records_and_chunks(self, rids: list[int]) -> tuple[list[Record], list[Chunk]]:
         """These records (by row id) and their chunks, in corpus order: a sample, never the whole generation."""
@@ -322,16 +314,6 @@ class GenerationStore:
                 return
             last = rows[-1][0]
             yield [r[1] for r in rows]
-
-    def iter_fingerprints(self) -> Iterator[tuple[str, str | None, str]]:
-        """(post_id, comment_id, fingerprint) of every record, in key order."""
-        with self._lock:
-            cur = self.db.execute("SELECT post_id, comment_id, fingerprint FROM records ORDER BY post_id, ckey")
-            rows = cur.fetchmany(5000)
-        while rows:
-            yield from rows
-            with self._lock:
-                rows = cur.fetchmany(5000)
 
     def close(self) -> None:
         with self._lock:

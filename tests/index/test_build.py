@@ -382,3 +382,16 @@ def test_topics_of_a_large_corpus_come_from_a_stable_sample(fake_corpus, tmp_pat
     after = {(r.post_id, r.comment_id) for r in LiveIndex.open(db).store().records_and_chunks(
         _topic_sample(LiveIndex.open(db).store(), 12))[0]}
     assert len(keys - after) <= 1 and len(after - keys) <= 1
+
+
+def test_the_store_keeps_every_field_of_a_record(fake_corpus, tmp_path):
+    """Records come back from the generation's store exactly as read, fields the reader added included."""
+    from dataclasses import replace
+
+    corpus, pages = fake_corpus
+    reply = replace(R("p1", "c2", "A reply to the first comment."), parent_id="c1", line=7, post_url="https://x.y/p1",
+                    author_source="export")
+    pages["p.txt"] = [R("p1", None, "The post."), R("p1", "c1", "First comment."), reply]
+    build_index(corpus, tmp_path / "db", embedder=FakeEmbedder())
+    live = LiveIndex.open(tmp_path / "db")
+    assert live.records() == pages["p.txt"] and live.record("p1", "c2").parent_id == "c1"
