@@ -8,7 +8,7 @@ Ranking and quoting stay in the Answerer (index/retrieval.py); this module decid
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ class Lookup:
         self.overrides_path = overrides_path if overrides_path is not None else paths().prompts_dir / "topics.toml"
         self._people: People | None = None
         self._derived: list[Topic] | None = None
+        self._sizes: dict[frozenset[str], int] = {}
 
     @classmethod
     def open(cls, db_dir: Path | str, settings: RetrievalSettings | None = None, *,
@@ -50,6 +51,7 @@ class Lookup:
         if changed:
             self._people = None
             self._derived = None
+            self._sizes = {}
         return changed
 
     def close(self) -> None:
@@ -105,9 +107,16 @@ class Lookup:
         """An admin's topic (a query, no members) counts the records sharing its words."""
         if t.query is None or t.size:
             return t
-        terms = {stem(w.lower()) for w in t.words} or set(content_terms(t.query or "", drop_generic=True))
-        size = sum(1 for r in self.answerer.records() if terms & set(content_terms(r.text)))
+        terms = frozenset({stem(w.lower()) for w in t.words} or content_terms(t.query or "", drop_generic=True))
+        size = self._sizes.get(terms)
+        if size is None:  # counted once per generation: it reads every record (streamed from the store)
+            size = self._sizes[terms] = sum(1 for r in self._all_records() if terms & set(content_terms(r.text)))
         return Topic(key=t.key, name=t.name, size=size, words=t.words, members=t.members, query=t.query)
+
+    def _all_records(self) -> Iterable[Record]:
+        """Every record, streamed from the generation's store when the index has one (never all in memory)."""
+        it = getattr(self.index, "iter_records", None)
+        return it() if callable(it) else self.answerer.records()
 
     def find_topic(self, name: str) -> tuple[Topic | None, Resolved]:
         """The topic meant by a key, a name, a word of a name or part of one; else why not (ambiguous, close)."""
@@ -138,7 +147,8 @@ class Lookup:
     def people(self) -> People:
         people = self._people
         if people is None:
-            people = self._people = People(self.answerer.records())
+            from_store = getattr(self.index, "people", None)  # the live index reads them from its store
+            people = self._people = from_store() if callable(from_store) else People(self.answerer.records())
         return people
 
     def authors(self) -> list[tuple[str, int]]:
@@ -172,15 +182,21 @@ class Lookup:
     # -- the corpus ------------------------------------------------------------------------------------------
     def about(self) -> dict[str, Any]:
         """What the bot knows: counts and the date range, for /about and the chat."""
-        recs = self.answerer.records()
-        dates = sorted(r.date for r in recs if r.date)
+        stats = getattr(self.index, "stats", None)
+        if callable(stats):  # the live index has them from its manifest: no record is read
+            st = stats()
+        else:
+            recs = self.answerer.records()
+            dates = sorted(r.date for r in recs if r.date)
+            st = {"posts": sum(r.kind == "post" for r in recs), "comments": sum(r.kind == "comment" for r in recs),
+                  "first_date": dates[0] if dates else None, "last_date": dates[-1] if dates else None}
         manifest = getattr(self.index, "manifest", {}) or {}
         return {
-            "posts": sum(r.kind == "post" for r in recs),
-            "comments": sum(r.kind == "comment" for r in recs),
+            "posts": st["posts"],
+            "comments": st["comments"],
             "practitioners": len(self.people),
-            "first_date": dates[0] if dates else None,
-            "last_date": dates[-1] if dates else None,
+            "first_date": st["first_date"],
+            "last_date": st["last_date"],
             "built_at": manifest.get("built_at"),
             "model": manifest.get("model") or getattr(self.answerer.embedder, "name", None),
         }
