@@ -35,6 +35,10 @@ import numpy as np
 from index.chunking import chunk_record, content_hash
 from index.errors import StoreUnavailable, UserError
 from index.models import ParsedPage, Record
+from index.sentences import ROWS as SENTENCE_ROWS
+from index.sentences import SPANS as SENTENCE_SPANS
+from index.sentences import VECTORS as SENTENCE_VECTORS
+from index.sentences import SentenceVectors
 from index.settings import ChromaSettings, ChunkSettings, EmbedSettings
 from index.store import (
     CACHE_DB,
@@ -79,6 +83,10 @@ from index.store.failures import sqlite_write_error
 from index.store.layout import check_sizes, file_sizes, sqlite_uri
 from index.store.lexical import FILES as LEXICAL_FILES
 from index.store.records import legacy_records
+from index.terms import FILE as TERMS_FILE
+from index.terms import TermStats
+
+SENTENCE_FILES = (SENTENCE_VECTORS, SENTENCE_SPANS, SENTENCE_ROWS)
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +236,7 @@ class _Vectors:
         self.cache = EmbeddingCache(build.db_dir / CACHE_DB)
         self.stored = 0
         self.dim = 0
+        self.embedded = 0  # texts sent to the model (chunks and sentences)
 
     def add(self, batch: list[tuple[str, str, str]]) -> None:
         """(chunk_id, content_hash, text) of the next chunks."""
@@ -240,25 +249,9 @@ class _Vectors:
         missing = [c for c in batch if c[0] not in have]
         if not missing:
             return
-        hashes = list(dict.fromkeys(h for _, h, _ in missing))
-        with b.clock("cache"):
-            vectors = {} if b.full else self.cache.get_many(b.model, hashes)
-        todo = [h for h in hashes if h not in vectors]
-        if todo:
-            text_of = {h: t for _, h, t in missing}
-            emb = b.lazy.get()
-            if emb.name != b.model:
-                raise UserError(f"the embedder is {emb.name} but the build was planned for {b.model}")
-            step = max(1, b.es.batch_size * 4)  # a few model batches per cache commit: progress and resumability
-            for part in batched(todo, step):
-                with b.clock("embed"):
-                    vecs = emb.embed([text_of[h] for h in part])
-                fresh = {h: np.asarray(v, dtype=np.float32) for h, v in zip(part, vecs, strict=True)}
-                with b.clock("cache"):
-                    self.cache.put_many(b.model, fresh)
-                vectors.update(fresh)
-                b.report.embedded += len(part)
-                b.progress("embed", b.report.embedded, b.report.embedded + len(todo) - len(part))
+        embedded = self.embedded
+        vectors = self.vectors_of({h: t for _, h, t in missing})
+        b.report.embedded += self.embedded - embedded
         matrix = np.stack([vectors[h] for _, h, _ in missing])
         self.dim = matrix.shape[1]
         try:
@@ -268,6 +261,31 @@ class _Vectors:
             raise store_error(e, b.chroma) from None
         self.stored += len(missing)
         b.progress("store", self.stored, self.stored)
+
+    def vectors_of(self, text_of: dict[str, str], stage: str = "embed") -> dict[str, np.ndarray]:
+        """content hash -> vector for these texts: from the cache, else from the model (each text once, committed
+        to the cache a few model batches at a time). Chunks and sentences share it."""
+        b = self.b
+        with b.clock("cache"):
+            vectors = {} if b.full else self.cache.get_many(b.model, list(text_of))
+        todo = [h for h in text_of if h not in vectors]
+        if todo:
+            emb = b.lazy.get()
+            if emb.name != b.model:
+                raise UserError(f"the embedder is {emb.name} but the build was planned for {b.model}")
+            step = max(1, b.es.batch_size * 4)  # a few model batches per cache commit: progress and resumability
+            done = 0
+            for part in batched(todo, step):
+                with b.clock(stage):
+                    vecs = emb.embed([text_of[h] for h in part])
+                fresh = {h: np.asarray(v, dtype=np.float32) for h, v in zip(part, vecs, strict=True)}
+                with b.clock("cache"):
+                    self.cache.put_many(b.model, fresh)
+                vectors.update(fresh)
+                done += len(part)
+                self.embedded += len(part)
+                b.progress(stage, done, len(todo))
+        return vectors
 
     def close(self) -> None:
         self.cache.close()
@@ -355,6 +373,8 @@ class _Build:
                 writer.finish()
             with self.clock("lexical"):
                 lexical.finish()
+            with self.clock("sentences"):
+                self._sentences_and_terms(gen_dir, vectors, dim)
             self.progress("write", 1, 1)
             with self.clock("topics"):
                 _topics(gen_dir, coll, vectors.cache, self.model, dim,
@@ -505,6 +525,33 @@ class _Build:
         return {"records": writer.records, "posts": int(posts), "comments": int(comments), "chunks": writer.chunks,
                 "dates": {"first": first, "last": last}}
 
+    def _sentences_and_terms(self, gen_dir: Path, vectors: _Vectors, dim: int) -> None:
+        """The generation's sentence vectors (index.sentences, embedded through the same cache as chunks, in
+        bounded batches) and term statistics (index.terms): one streaming pass over the finished store's records."""
+        from index.sentences import SentenceWriter, sentence_hash
+
+        def vectors_for(texts: list[str]) -> dict[str, np.ndarray]:
+            return vectors.vectors_of({sentence_hash(t): t for t in texts}, stage="embed sentences")
+
+        sw = SentenceWriter(gen_dir, vectors_for, dim)
+        store = GenerationStore(gen_dir / STORE_FILE)
+
+        def fed() -> Iterator[Record]:
+            for r in store.iter_records():
+                sw.add(r)
+                yield r
+
+        try:
+            stats = TermStats.from_records(fed())
+            n = sw.finish()
+        except BaseException:
+            sw.abort()
+            raise
+        finally:
+            store.close()
+        stats.save(gen_dir)
+        log.info("generation %s: %d sentence vectors", gen_dir.name, n)
+
     @staticmethod
     def _dim_of(coll: Any, writer: StoreWriter) -> int:
         """The vector size when this build stored nothing new (every vector was already in the collection)."""
@@ -525,7 +572,7 @@ class _Build:
                 size, mtime = None, None
             files.append({"name": p["file"], "size": size, "mtime": mtime, "records": p["records"],
                           "shape": p["shape"], "warnings": p["warnings"], "problem": p["problem"]})
-        data_files = [STORE_FILE, *(f"{LEXICAL_DIR}/{f}" for f in LEXICAL_FILES)]
+        data_files = [STORE_FILE, *(f"{LEXICAL_DIR}/{f}" for f in LEXICAL_FILES), *SENTENCE_FILES, TERMS_FILE]
         if (gen_dir / TOPICS_FILE).exists():
             data_files.append(TOPICS_FILE)
         r = self.report
@@ -659,6 +706,7 @@ def check_generation(db_dir: Path, name: str, *, deep: bool = False, live: Any =
                     _check_deep(res, store, lex, live)
             finally:
                 lex.close()
+        _check_sentences_and_terms(res, gen_dir, n_rec)
     except sqlite3.Error as e:
         res.add("store", False, f"records and chunks unreadable: {e}")
     finally:
@@ -672,6 +720,24 @@ def check_generation(db_dir: Path, name: str, *, deep: bool = False, live: Any =
     except UserError as e:
         res.add("topics", False, str(e))
     return res
+
+
+def _check_sentences_and_terms(res: GenerationCheck, gen_dir: Path, records: int) -> None:
+    """Sentence vectors (one row range per record) and term statistics (of as many records) that fit the store."""
+    try:
+        sv = SentenceVectors.open(gen_dir, records)
+        res.add("sentences", True, f"{len(sv.vectors)} sentence vectors" if sv else
+                "no sentence vectors (older build)")
+    except UserError as e:
+        res.add("sentences", False, str(e))
+    try:
+        stats = TermStats.load(gen_dir)
+        ok = stats is None or stats.records == records
+        res.add("terms", ok, "no term statistics (older build)" if stats is None else
+                f"term statistics of {stats.records} records" + ("" if ok else f", the generation has {records}; "
+                                                                   "run `adoptbot index build`"))
+    except UserError as e:
+        res.add("terms", False, str(e))
 
 
 def _check_deep(res: GenerationCheck, store: GenerationStore, lex: LexicalIndex, live: Any) -> None:

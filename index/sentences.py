@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+import struct
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -48,25 +50,96 @@ def plan(records: Sequence[Record]) -> tuple[list[tuple[int, int]], np.ndarray]:
     return spans, rows
 
 
-def write(out_dir: Path, records: Sequence[Record], vectors_for: Callable[[list[str]], dict[str, np.ndarray]],
+def write(out_dir: Path, records: Iterable[Record], vectors_for: Callable[[list[str]], dict[str, np.ndarray]],
           dim: int) -> int:
     """Embed (through `vectors_for`: texts -> {hash: vector}, cached) and write the generation's sentence files."""
-    spans, rows = plan(records)
-    texts: list[str] = []
-    owner = np.repeat(np.arange(len(records)), np.diff(rows))
-    for (s, e), i in zip(spans, owner, strict=True):
-        texts.append(records[int(i)].text[s:e])
-    mat = np.lib.format.open_memmap(out_dir / VECTORS, mode="w+", dtype=np.float16, shape=(len(texts), dim))
-    step = 4096
-    for lo in range(0, len(texts), step):
-        part = texts[lo:lo + step]
-        got = vectors_for(part)
-        mat[lo:lo + len(part)] = np.stack([got[sentence_hash(t)] for t in part]).astype(np.float16) if part else 0
-    mat.flush()
-    del mat
-    np.save(out_dir / SPANS, np.asarray(spans, dtype=np.int32).reshape(-1, 2))
-    np.save(out_dir / ROWS, rows)
-    return len(texts)
+    w = SentenceWriter(out_dir, vectors_for, dim)
+    try:
+        for r in records:
+            w.add(r)
+        return w.finish()
+    except BaseException:
+        w.abort()
+        raise
+
+
+class SentenceWriter:
+    """Writes the sentence files record by record, embedding `batch` sentences at a time: a build holds one batch,
+    never the corpus's sentences (a million comments have ~5M of them, 3.7 GB of float16 vectors)."""
+
+    def __init__(self, out_dir: Path, vectors_for: Callable[[list[str]], dict[str, np.ndarray]], dim: int,
+                 batch: int = 4096) -> None:
+        self.vectors_for, self.dim, self.batch = vectors_for, dim, batch
+        self._files = [_NpyAppender(Path(out_dir) / VECTORS, np.float16, (dim,)),
+                       _NpyAppender(Path(out_dir) / SPANS, np.int32, (2,)),
+                       _NpyAppender(Path(out_dir) / ROWS, np.int64, ())]
+        self.n = 0
+        self._texts: list[str] = []
+        self._spans: list[tuple[int, int]] = []
+        self._rows: list[int] = [0]
+
+    def add(self, record: Record) -> None:
+        """The next record (records order): its sentences get rows n .. n + len - 1."""
+        spans = sentence_spans(record.text)
+        self._texts.extend(record.text[s:e] for s, e in spans)
+        self._spans.extend(spans)
+        self.n += len(spans)
+        self._rows.append(self.n)
+        if len(self._texts) >= self.batch:
+            self._flush()
+
+    def _flush(self) -> None:
+        vecs, spans, rows = self._files
+        if self._texts:
+            got = self.vectors_for(self._texts)
+            vecs.append(np.stack([got[sentence_hash(t)] for t in self._texts]).astype(np.float16))
+            spans.append(np.asarray(self._spans, dtype=np.int32).reshape(-1, 2))
+        rows.append(np.asarray(self._rows, dtype=np.int64))
+        self._texts, self._spans, self._rows = [], [], []
+
+    def finish(self) -> int:
+        """Write what is left and the files' final headers; returns the number of sentences."""
+        self._flush()
+        for f in self._files:
+            f.close()
+        return self.n
+
+    def abort(self) -> None:
+        for f in self._files:
+            f.abort()
+
+
+class _NpyAppender:
+    """A .npy file written front to back without knowing its length: a fixed-size header, rewritten at the end
+    with the final shape (np.load and mmap_mode read it like any other)."""
+
+    _HEADER = 128
+
+    def __init__(self, path: Path, dtype: Any, row: tuple[int, ...]) -> None:
+        self.path, self.dtype, self.row = path, np.dtype(dtype), row
+        self.rows = 0
+        self._f = open(path, "wb")
+        self._f.write(self._header(0))
+
+    def _header(self, n: int) -> bytes:
+        d = (f"{{'descr': {np.lib.format.dtype_to_descr(self.dtype)!r}, 'fortran_order': False, "
+             f"'shape': {(n, *self.row)!r}, }}")
+        body = 128 - 10
+        return b"\x93NUMPY\x01\x00" + struct.pack("<H", body) + (d.ljust(body - 1) + "\n").encode("latin1")
+
+    def append(self, arr: np.ndarray) -> None:
+        arr = np.ascontiguousarray(arr, dtype=self.dtype)
+        self._f.write(arr.tobytes())
+        self.rows += len(arr)
+
+    def close(self) -> None:
+        self._f.seek(0)
+        self._f.write(self._header(self.rows))
+        self._f.close()
+
+    def abort(self) -> None:
+        self._f.close()
+        self.path.unlink(missing_ok=True)
 
 
 def batched(items: list[str], n: int) -> Iterator[list[str]]:
