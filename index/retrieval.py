@@ -102,18 +102,20 @@ class Answerer:
 
     # -- state derived from the live snapshot ---------------------------------------------------------------
     def _load_state(self) -> None:
-        """Per-snapshot tables: records by key and position, term statistics, sentence vectors, the subject."""
-        records = self.index.records()
+        """Per-snapshot state, none of it the size of the corpus: records by key through the store's bounded
+        look-up (with their rows in the sentence vectors), term statistics, sentence vectors (memory-mapped), the
+        subject."""
+        records = self.index.record_lookup()
         gen = getattr(self.index, "generation_dir", None)
         stats = TermStats.load(Path(gen)) if gen is not None else None
-        if stats is None:  # a generation built before terms.json: count from the records once
-            stats = TermStats.from_records(records)
+        if stats is None:  # a generation built before terms.json: count from its records once, streamed
+            stats = TermStats.from_records(self.index.iter_records())
+        sentences = SentenceVectors.open(Path(gen), len(records)) if gen is not None else None
         with self._lock:
-            self._records = {(r.post_id, r.comment_id): r for r in records}
-            self._row = {(r.post_id, r.comment_id): i for i, r in enumerate(records)}
+            self._records = records
             self.stats = stats
             self.analyzer = QueryAnalyzer(stats)
-            self._sentences = SentenceVectors.open(Path(gen), len(records)) if gen is not None else None
+            self._sentences = sentences
             self._subject = load_subject(Path(gen)) if gen is not None else None
             self._terms: dict[RecKey, frozenset[str]] = {}
             self._chatter: dict[RecKey, bool] = {}
@@ -152,7 +154,7 @@ class Answerer:
         """Which of a record's sentences are questions (they make poor answers), memoized per snapshot."""
         got = self._asks.get(key)
         if got is None or len(got) != len(spans):
-            text = self._records[key].text
+            text = self._records.get(key).text
             got = np.array([text[int(s):int(e)].rstrip("\"'”’) ").endswith("?") for s, e in spans], dtype=bool)
             if len(self._asks) > 50_000:
                 self._asks.clear()
@@ -167,8 +169,10 @@ class Answerer:
 
     def sentence_scores(self, key: RecKey, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """(spans, cosines) of a record's sentences with the question, or None without sentence vectors."""
-        i = self._row.get(key)
-        if self._sentences is None or i is None:
+        if self._sentences is None:
+            return None
+        i = self._records.row(key)
+        if i is None:
             return None
         return self._sentences.scores(i, qvec)
 
@@ -220,6 +224,7 @@ class Answerer:
                     qvec: np.ndarray) -> tuple[dict[RecKey, Candidate], dict[RecKey, tuple[np.ndarray, np.ndarray]]]:
         """One candidate per record found by either search, with every ranking signal filled in."""
         cands: dict[RecKey, Candidate] = {}
+        self._records.prefetch([(c.post_id, c.comment_id) for part in (dense, lexical) for c, _ in part])
         for chunks, field in ((dense, "dense"), (lexical, "bm25")):
             for c, s in chunks:
                 key = (c.post_id, c.comment_id)
@@ -233,8 +238,9 @@ class Answerer:
                     if field == "dense" or cand.chunk_span is None:
                         cand.chunk_span = (c.start, c.end)
         sent: dict[RecKey, tuple[np.ndarray, np.ndarray]] = {}
-        keys = [key for key in cands if self._sentences is not None and key in self._row]
-        got_all = self._sentences.scores_many([self._row[k] for k in keys], qvec) if keys else []
+        rows = {key: i for key in cands if self._sentences is not None and (i := self._records.row(key)) is not None}
+        keys = list(rows)
+        got_all = self._sentences.scores_many(list(rows.values()), qvec) if keys else []
         for key, got in zip(keys, got_all, strict=True):
             if len(got[1]):
                 sent[key] = got
@@ -323,8 +329,8 @@ class Answerer:
         return [q for c in chosen if (q := self._quote(c, weights))]
 
     def records(self) -> list[Record]:
-        """The live snapshot's records (posts and comments)."""
-        return list(self._records.values())
+        """The live snapshot's records (posts and comments), read from the index: for small indexes and tests."""
+        return self.index.records()
 
     def full_text(self, post_id: str, comment_id: str | None) -> Record | None:
         return self._records.get((post_id, comment_id))

@@ -226,6 +226,20 @@ class GenerationStore:
                          (post_id, _ckey(comment_id)))
         return (_record(rows[0][1:]), rows[0][0] - 1) if rows else None
 
+    def records_and_rows(self, keys: list[tuple[str, str | None]]) -> dict[tuple[str, str | None], tuple[Record, int]]:
+        """`record_and_row` for many keys in one statement per few hundred (a question's candidates); keys this
+        generation does not have are left out."""
+        out: dict[tuple[str, str | None], tuple[Record, int]] = {}
+        uniq = list(dict.fromkeys((p, _ckey(c)) for p, c in keys))
+        for i in range(0, len(uniq), _IN_LIMIT // 2):
+            part = uniq[i : i + _IN_LIMIT // 2]
+            marks = ",".join("(?, ?)" for _ in part)
+            for rid, post_id, ckey, data in self._all(
+                    f"SELECT rid, post_id, ckey, {_RECORD_COLS} FROM records WHERE (post_id, ckey) IN "
+                    f"(VALUES {marks})", [v for k in part for v in k]):
+                out[(post_id, ckey or None)] = (_record((data,)), rid - 1)
+        return out
+
     def chunks_at(self, positions: list[int]) -> dict[int, Chunk]:
         """Chunks by their position (the lexical index's document numbers)."""
         out: dict[int, Chunk] = {}

@@ -89,6 +89,12 @@ class FakeIndex:
     def records(self):
         return list(self._recs)
 
+    def iter_records(self):
+        return iter(self._recs)
+
+    def record_lookup(self):
+        return FakeLookup(self._recs)
+
     def record(self, post_id, comment_id):
         return next((r for r in self._recs if (r.post_id, r.comment_id) == (post_id, comment_id)), None)
 
@@ -101,6 +107,30 @@ class FakeIndex:
             self.generation_dir = Path(tempfile.mkdtemp(prefix="fake-gen-"))
             write_generation_extras(self.generation_dir, self._recs, self._embedder)
         return self.refreshed
+
+
+class FakeLookup:
+    """index.store.live.RecordLookup's contract over a list: records by key and their rows in records order."""
+
+    def __init__(self, records):
+        self._recs = list(records)
+        self._at = {(r.post_id, r.comment_id): i for i, r in enumerate(self._recs)}
+
+    def prefetch(self, keys):
+        return None
+
+    def get(self, key, default=None):
+        i = self._at.get(key)
+        return default if i is None else self._recs[i]
+
+    def row(self, key):
+        return self._at.get(key)
+
+    def __contains__(self, key):
+        return key in self._at
+
+    def __len__(self):
+        return len(self._recs)
 
 
 def write_generation_extras(gen_dir, records, embedder):
@@ -369,3 +399,36 @@ def test_cli_batch_contract_with_the_real_index(shipped_db):
     q = rows[0]["quotes"][0]
     assert set(q) >= {"text", "author", "date", "post_id", "post_title", "comment_id", "kind", "score"}
     assert set(rows[0]["timings_ms"]) >= {"embed", "search", "total"}
+
+
+ANSWERS_DEV = Path(__file__).resolve().parent / "data" / "answers_dev.jsonl"
+
+
+@pytest.mark.integration
+def test_answers_from_the_store_are_those_of_the_in_memory_answerer(real_answerer):
+    """Issue 15: serving from the generation's store (records on demand, bounded caches) changes no answer. The
+    fixture holds issue 12's answers (every record held in memory) to the development questions
+    (../shared/eval/questions_dev.jsonl and questions_judged_dev.jsonl), from its `adoptbot ask --json`."""
+    expected = [json.loads(x) for x in ANSWERS_DEV.read_text(encoding="utf-8").splitlines() if x.strip()]
+    assert len(expected) == 34
+    for want in expected:
+        got = real_answerer.ask(want["question"]).to_json()
+        got.pop("timings_ms")
+        assert json.dumps(got, sort_keys=True, ensure_ascii=False) == json.dumps(want, sort_keys=True,
+                                                                                ensure_ascii=False), want["question"]
+
+
+@pytest.mark.integration
+def test_an_answerer_holds_no_record_it_was_not_asked_about(shipped_db, real_embedder):
+    """The answerer's records are a bounded cache over the store: opening reads none, a question only its
+    candidates, and the cache never outgrows its bound."""
+    from index.store import LiveIndex
+
+    a = Answerer(LiveIndex.open(shipped_db), real_embedder)
+    assert len(a._records._cache) == 0 and len(a._records) == 120
+    a.ask("Does Twitter help with customer service?")
+    seen = len(a._records._cache)
+    assert 0 < seen < 120
+    a._records._size = 5
+    a.ask("How do I prove ROI?")
+    assert len(a._records._cache) == 5
