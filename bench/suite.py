@@ -486,7 +486,7 @@ def section_latency(args: argparse.Namespace) -> dict:
     from index.retrieval import Answerer, limit_query_threads
     from index.store import LiveIndex
 
-    server = json.loads(args.server)
+    server = json.loads(args.server) if args.server else None  # None: the embedded store alone
     work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     try:
         if args.size == "shipped":
@@ -503,16 +503,18 @@ def section_latency(args: argparse.Namespace) -> dict:
         a_e = Answerer(idx_e, real)
         a_e.warm()
         open_s = time.perf_counter() - t
-        t = time.perf_counter()
-        idx_s = LiveIndex.open(db, chroma_remote(server))  # the same generation files (the OS shares their pages)
-        a_s = Answerer(idx_s, real)
-        a_s.warm()
-        open_server_s = time.perf_counter() - t
+        contenders = {"embedded": a_e}
+        open_server_s = None
+        if server:
+            t = time.perf_counter()
+            idx_s = LiveIndex.open(db, chroma_remote(server))  # the same generation files (the OS shares pages)
+            contenders["server"] = Answerer(idx_s, real)
+            contenders["server"].warm()
+            open_server_s = round(time.perf_counter() - t, 2)
         dev = load_jsonl(Path(args.questions)) if Path(args.questions).is_file() else []
         qs = [q["question"] for q in dev + load_jsonl(HELDOUT)]
         if args.quick:
             qs = qs[:10]
-        contenders = {"embedded": a_e, "server": a_s}
         names = list(contenders)
         for q in qs[:3]:
             for n in names:
@@ -530,15 +532,16 @@ def section_latency(args: argparse.Namespace) -> dict:
         m = idx_e.manifest["counts"]
         row: dict[str, Any] = {"label": label, "chunks": m["chunks"], "records": m["records"], "questions": len(qs),
                                "rounds": args.rounds, "open_s": round(open_s, 2),
-                               "open_server_s": round(open_server_s, 2), "load_avg_start": la,
+                               "open_server_s": open_server_s, "load_avg_start": la,
                                "load_avg_end": load_avg(), "contenders": {}}
         for n in names:
             row["contenders"][n] = {"n": len(tm[n]["total"]), "median_ms": med(tm[n]["total"]),
                                     "p90_ms": pct(tm[n]["total"], 0.9),
                                     **{f"median_{p}_ms": med(tm[n][p]) for p in parts[1:]},
                                     "answered": round(answered[n] / len(tm[n]["total"]), 3)}
-        row["ratio_server_vs_embedded"] = round(
-            statistics.median(tm["server"]["total"]) / statistics.median(tm["embedded"]["total"]), 2)
+        if server:
+            row["ratio_server_vs_embedded"] = round(
+                statistics.median(tm["server"]["total"]) / statistics.median(tm["embedded"]["total"]), 2)
         row["peak_rss_mb"] = rss_mb()
         print(f"[latency {label}] {json.dumps(row['contenders'])}", flush=True)
         return row

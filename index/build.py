@@ -80,7 +80,7 @@ from index.store import (
     write_batch_size,
 )
 from index.store.failures import sqlite_write_error
-from index.store.layout import check_sizes, file_sizes, sqlite_uri
+from index.store.layout import check_sizes, file_sizes, scratch_sqlite, sqlite_uri
 from index.store.lexical import FILES as LEXICAL_FILES
 from index.store.records import legacy_records
 from index.terms import FILE as TERMS_FILE
@@ -842,11 +842,8 @@ def _prune(db_dir: Path, coll: Any, client: Any, live: str | None, chroma: Chrom
     keep_colls = {c for g in keep_gens if (c := _collection_of(db_dir / GENERATIONS / g))}
     dropped = [d for d in generation_dirs(db_dir) if d.name not in keep_gens]
     scratch = db_dir / ".prune.sqlite"
-    scratch.unlink(missing_ok=True)
-    db = sqlite3.connect(str(scratch))
+    db = scratch_sqlite(scratch)
     try:
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
         db.execute("CREATE TABLE keep (id TEXT PRIMARY KEY) WITHOUT ROWID")
         db.execute("CREATE TABLE gone (id TEXT PRIMARY KEY) WITHOUT ROWID")
         for g in keep_gens:

@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import uuid
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,16 @@ def sqlite_uri(path: Path, readonly: bool = False) -> str:
     from urllib.parse import quote
 
     return f"file:{quote(str(Path(path).resolve()))}" + ("?mode=ro&immutable=1" if readonly else "")
+
+
+def scratch_sqlite(path: Path) -> sqlite3.Connection:
+    """A new SQLite file written in one go by one process: no journal, no syncs (a scratch table, or a file its
+    writer fsyncs before anything names it)."""
+    path.unlink(missing_ok=True)
+    db = sqlite3.connect(str(path))
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    return db
 
 
 def remove_tree(path: Path) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from index.store.layout import sqlite_uri
+from index.store.layout import scratch_sqlite, sqlite_uri
 
 log = logging.getLogger(__name__)
 
@@ -135,12 +135,8 @@ class LexicalBuilder:
         heads[t[starts]] += counts
 
     def _write_vocab(self, df: np.ndarray) -> None:
-        path = self.out_dir / VOCAB
-        path.unlink(missing_ok=True)
-        db = sqlite3.connect(str(path))
+        db = scratch_sqlite(self.out_dir / VOCAB)
         try:
-            db.execute("PRAGMA journal_mode=OFF")
-            db.execute("PRAGMA synchronous=OFF")
             db.execute("CREATE TABLE vocab (term TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID")
             db.executemany("INSERT INTO vocab VALUES (?, ?)", self.vocab.items())
             db.commit()
