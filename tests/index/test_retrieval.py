@@ -432,3 +432,5 @@ def test_an_answerer_holds_no_record_it_was_not_asked_about(shipped_db, real_emb
     a._records._size = 5
     a.ask("How do I prove ROI?")
     assert len(a._records._cache) == 5
+    a._records.prefetch([("no-such-post", None), *list(a._records._cache)])  # unknown keys are kept as missing
+    assert ("no-such-post", None) not in a._records and a._records.row(("no-such-post", None)) is None
