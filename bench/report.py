@@ -726,8 +726,12 @@ def scale_1m_md(r: dict) -> str:
         rows.append(["the same build: peak memory", "≤ 4 GB",
                      f"{build['peak_rss_mb'] / 1024:.2f} GB (the benchmark process: the model and sentence table "
                      "included)", miss(build["peak_rss_mb"], TARGETS["build_1m_mb"], False)])
-    rows.append(["no-op rebuild", "a small fraction of a full one",
-                 f"{noop['seconds'] / 60:.1f} min" if noop else "not measured in this run", ""])
+    whole = full or build
+    rows.append(["no-op rebuild (`adoptbot index build`, nothing changed)", "a small fraction of a full one",
+                 f"{noop['seconds'] / 60:.1f} min, {noop['seconds'] / whole['seconds']:.2f}× the full build; peak "
+                 f"{noop['peak_rss_mb'] / 1024:.2f} GB (embedded Chroma loads its index to check the ids; load "
+                 f"{noop['load_avg_start']}→{noop['load_avg_end']})" if noop and whole else "not measured in this run",
+                 ""])
     out = ["## Issue 15: the new storage design at 1.01M chunks", "",
            f"{x.get('note', '')} Index: {fmt_n(n_chunks or 0)} chunks, {fmt_n(n_rec or 0)} records "
            f"(`bench/synth.py`); measured {x.get('measured_at', '?')}; 1-minute load average during the runs "
