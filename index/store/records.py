@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 STORE_FILE = "store.sqlite"
 _IN_LIMIT = 500
+CHUNK_CACHE = 20_000  # decoded chunks kept per generation and per key kind (a few MB at ~100-token chunks)
 
 _SCHEMA = """
 CREATE TABLE records (
@@ -204,6 +205,10 @@ class GenerationStore:
         self.path = Path(path)
         self.db = open_readonly(self.path)
         self._lock = threading.Lock()
+        # decoded chunks of recent answers, by position and by id: a generation never changes, and the same chunks
+        # come back question after question (each one costs a JSON decode of its whole record otherwise)
+        self._by_pos: dict[int, Chunk] = {}
+        self._by_id: dict[str, Chunk] = {}
         self.db.execute("SELECT 1 FROM records LIMIT 1").fetchall()  # not a database: fails here, not mid-answer
 
     def _all(self, sql: str, args: Iterable[Any] = ()) -> list[tuple]:
@@ -241,19 +246,28 @@ class GenerationStore:
 
     def chunks_at(self, positions: list[int]) -> dict[int, Chunk]:
         """Chunks by their position (the lexical index's document numbers)."""
-        out: dict[int, Chunk] = {}
-        for part, marks in _in_parts(positions):
+        out = {p: self._by_pos[p] for p in positions if p in self._by_pos}
+        todo = [p for p in positions if p not in out]
+        for part, marks in _in_parts(todo):
             for row in self._all(f"SELECT c.pos, {_CHUNK_FIELDS} {_CHUNK_FROM} WHERE c.pos IN ({marks})", part):
-                out[row[0]] = _chunk(row[1:])
+                out[row[0]] = self._keep(self._by_pos, row[0], _chunk(row[1:]))
         return out
 
     def chunks_by_id(self, ids: list[str]) -> dict[str, Chunk]:
         """Chunks by id; ids this generation does not have are left out (vectors of other generations)."""
-        out: dict[str, Chunk] = {}
-        for part, marks in _in_parts(ids):
+        out = {i: self._by_id[i] for i in ids if i in self._by_id}
+        todo = [i for i in ids if i not in out]
+        for part, marks in _in_parts(todo):
             for row in self._all(f"SELECT {_CHUNK_FIELDS} {_CHUNK_FROM} WHERE c.chunk_id IN ({marks})", part):
-                out[row[0]] = _chunk(row)
+                out[row[0]] = self._keep(self._by_id, row[0], _chunk(row))
         return out
+
+    @staticmethod
+    def _keep(cache: dict[Any, Chunk], key: Any, chunk: Chunk) -> Chunk:
+        if len(cache) >= CHUNK_CACHE:
+            cache.clear()  # bounded; cheaper than LRU bookkeeping on every hit
+        cache[key] = chunk
+        return chunk
 
     def author_spellings(self) -> list[tuple[str, int, int]]:
         """(author as written, records, first row id) of every spelling of every author: few rows, whatever the

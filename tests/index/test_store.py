@@ -380,6 +380,28 @@ def test_the_reader_holds_no_records_or_chunks_in_memory(chroma_mode, small_corp
     assert store.chunks_at([len(want) - 1, 0]) == {0: want[0], len(want) - 1: want[-1]}
 
 
+def test_decoded_chunks_are_kept_up_to_a_bound_and_come_back_the_same(monkeypatch, tmp_path, small_corpus,
+                                                                       fake_embedder):
+    """Search results are decoded once per generation (the same chunks come back question after question), and the
+    keeping never outgrows its bound."""
+    from index.store import records as records_mod
+
+    db = tmp_path / "db"
+    build_index(small_corpus, db, embedder=fake_embedder)
+    store = LiveIndex.open(db).store()
+    first = store.chunks_at([0, 1, 2])
+    ids = [c.chunk_id for c in first.values()]
+    monkeypatch.setattr(records_mod, "_chunk", lambda row: pytest.fail("decoded again"))
+    assert store.chunks_at([2, 0, 1]) == first  # from what was kept: nothing decoded
+    monkeypatch.undo()
+    assert store.chunks_by_id(ids) == {c.chunk_id: c for c in first.values()}
+    monkeypatch.setattr(records_mod, "CHUNK_CACHE", 2)
+    store._by_pos.clear()
+    n = store.count_chunks()
+    got = store.chunks_at(list(range(n)))
+    assert n > 2 and len(got) == n and len(store._by_pos) <= 2
+
+
 def test_a_truncated_generation_file_is_refused_with_the_repair(tmp_path, small_corpus, fake_embedder):
     db = tmp_path / "db"
     build_index(small_corpus, db, embedder=fake_embedder)
