@@ -349,7 +349,9 @@ def render(r: dict, figs_rel: str, figs_ok: dict[str, bool]) -> str:
     add(f"Measured by `{r.get('command', 'bench/run')}` on {r.get('generated_at', '?')}: {m.get('cpus')} cores "
         f"({m.get('cpu', '?')}), {m.get('mem_gb')} GB RAM, no GPU; Python {m.get('python')}, torch "
         f"{m.get('torch')}, chromadb {m.get('chromadb')}, onnxruntime {m.get('onnxruntime') or 'not installed'}."
-        + (" **Quick smoke run: tiny sizes, one round; the figures mean nothing.**" if r.get("quick") else ""))
+        + (" **Quick smoke run: tiny sizes, one round; the figures mean nothing.**" if r.get("quick") else "")
+        + (" That run measured only the sections it names; every other section keeps the figures of the run that last"
+           " measured it (the section's own load and date say which)." if "--only" in str(r.get("command")) else ""))
     add("")
     add("How: each section runs in its own process; inside it, the contenders run in the same process, alternating "
         "(the order rotates every round), and every figure is a median over rounds and questions, with ratios "
