@@ -144,7 +144,7 @@ class SentenceTableEmbedder:
                 self.table[s] = v
 
     def embed(self, texts: list[str]):
-        from index.quotes import sentence_spans
+        from index.text import sentence_spans
 
         np = self._np
         split = [[t[s:e] for s, e in sentence_spans(t)] or [t] for t in texts]

@@ -16,7 +16,7 @@ import math
 import re
 from functools import lru_cache
 
-from index.quotes import STOPWORDS, sentence_spans
+from index.text import STOPWORDS, sentence_spans
 
 __all__ = ["chatter_score", "is_chatter", "substance", "THRESHOLD", "FILLER_WORDS"]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.models import Answer, Quote
 from index.names import name_key
-from index.quotes import STOPWORDS
+from index.text import STOPWORDS
 
 if TYPE_CHECKING:
     from index.lookup import Lookup

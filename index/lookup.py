@@ -16,8 +16,9 @@ from index.conversation import read_in_context
 from index.models import Answer, Quote, Record
 from index.names import Entry, NameIndex, Resolved
 from index.people import People
-from index.quotes import content_terms, cut_quote, stem
+from index.quotes import content_terms, cut_quote
 from index.settings import RetrievalSettings, paths
+from index.text import stem
 from index.topics import Topic, apply_overrides, derive_topics, load_overrides, load_topics
 
 if TYPE_CHECKING:

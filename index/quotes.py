@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from index.text import STOPWORDS, WORD_RE, sentence_spans, stem, words  # noqa: F401  (re-exported for callers)
+from index.chatter import chatter_score
+from index.text import WORD_RE, sentence_spans, stem
 from index.text import content_terms as _content_terms
 
 ELLIPSIS = "…"
@@ -43,7 +44,8 @@ _LIST_ITEM = re.compile(r"^\s*[(\[]?(?:\d{1,2}|[a-z])[.)\]]\s", re.IGNORECASE)
 LONG_SENTENCE = 900  # a single sentence longer than this (a run-on) is shown in part, said with "…"
 
 
-def _is_question(sentence: str) -> bool:
+def is_question(sentence: str) -> bool:
+    """A sentence that asks (closing quotes and brackets aside): a poor anchor, and it brings its answer."""
     return sentence.rstrip("\"'”’) ").endswith("?")
 
 
@@ -74,8 +76,6 @@ def _window(text: str, s: int, e: int, weights: Mapping[str, float], limit: int)
 def _sentences_of(text: str) -> tuple[list[tuple[int, int]], list[str], list[frozenset[str]], list[float]]:
     """A record's sentences, their content stems and chatter scores: the same record is quoted again and again
     (popular answers, More, topics), and its text never changes (str hashes are cached, so the key is cheap)."""
-    from index.chatter import chatter_score
-
     spans = sentence_spans(text)
     sents = [text[s:e] for s, e in spans]
     return spans, sents, [frozenset(content_terms(x)) for x in sents], [chatter_score(x) for x in sents]
@@ -122,7 +122,7 @@ def cut_quote(
 
     def quality(i: int) -> float:
         q = (sem[i] / top_sem if sem and top_sem > 0 else 0.0) + lex(i) + (0.15 if in_focus(i) else 0.0)
-        return q - 0.35 * chatter[i] - (0.25 if _is_question(sents[i]) else 0.0)
+        return q - 0.35 * chatter[i] - (0.25 if is_question(sents[i]) else 0.0)
 
     anchor = 0 if not weights and not sem and focus is None else max(range(n), key=lambda i: (quality(i), -i))
     chosen = {anchor}
@@ -135,9 +135,9 @@ def cut_quote(
 
     def needs(i: int) -> list[int]:
         out = []
-        if i > 0 and (_leans_back(sents[i]) or _is_question(sents[i - 1])):
+        if i > 0 and (_leans_back(sents[i]) or is_question(sents[i - 1])):
             out.append(i - 1)
-        if i + 1 < n and (_is_question(sents[i]) or sents[i].rstrip().endswith(":")):
+        if i + 1 < n and (is_question(sents[i]) or sents[i].rstrip().endswith(":")):
             out.append(i + 1)
         if _LIST_ITEM.match(sents[i]) and len(sents[i].split()) < 12:
             if i > 0 and not _LIST_ITEM.match(sents[i - 1]):

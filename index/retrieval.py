@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from index.chatter import is_chatter
 from index.models import Answer, Chunk, Quote, Record
 from index.names import name_key
 from index.query import Query, QueryAnalyzer
-from index.quotes import cut_quote
+from index.quotes import cut_quote, is_question
 from index.ranking import Candidate, coverage, fuse
 from index.refusal import Evidence, answers, probability
 from index.scope import Scope, asks_for_fact
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "dense", "bm25")
 RecKey = tuple[str, "str | None"]
 EVIDENCE_POOL = 10  # the refusal looks at the best records of each search, not the long tail
+MEMO_SIZE = 50_000  # records per memo before it starts over
 CHATTER_MAX_CHARS = 400  # longer comments are never chatter (index.chatter scores them near 0 anyway)
 
 
@@ -128,53 +129,45 @@ class Answerer:
             self._load_state()
         return changed
 
-    # -- per-record memos ------------------------------------------------------------------------------------
-    def _record_terms(self, key: RecKey) -> frozenset[str]:
-        got = self._terms.get(key)
+    # -- per-record memos (a record never changes within a snapshot; each memo is bounded) ----------------------
+    @staticmethod
+    def _memo(cache: dict[RecKey, Any], key: RecKey, compute: Callable[[], Any]) -> Any:
+        got = cache.get(key)
         if got is None:
-            r = self._records.get(key)
-            got = frozenset(content_terms(r.text)) if r is not None else frozenset()
-            if len(self._terms) > 50_000:
-                self._terms.clear()
-            self._terms[key] = got
+            got = compute()
+            if len(cache) > MEMO_SIZE:
+                cache.clear()
+            cache[key] = got
         return got
+
+    def _record_terms(self, key: RecKey) -> frozenset[str]:
+        def compute() -> frozenset[str]:
+            r = self._records.get(key)
+            return frozenset(content_terms(r.text)) if r is not None else frozenset()
+
+        return self._memo(self._terms, key, compute)
 
     def _is_chatter(self, key: RecKey) -> bool:
-        got = self._chatter.get(key)
-        if got is None:
+        def compute() -> bool:
             r = self._records.get(key)
             # a long comment always says something: only short ones are worth the pleasantry patterns
-            got = r is None or (len(r.text) <= CHATTER_MAX_CHARS and is_chatter(r.text))
-            if len(self._chatter) > 50_000:
-                self._chatter.clear()
-            self._chatter[key] = got
-        return got
+            return r is None or (len(r.text) <= CHATTER_MAX_CHARS and is_chatter(r.text))
+
+        return self._memo(self._chatter, key, compute)
 
     def _asking(self, key: RecKey, spans: np.ndarray) -> np.ndarray:
-        """Which of a record's sentences are questions (they make poor answers), memoized per snapshot."""
-        got = self._asks.get(key)
-        if got is None or len(got) != len(spans):
+        """Which of a record's sentences are questions (they make poor answers)."""
+        def compute() -> np.ndarray:
             text = self._records.get(key).text
-            got = np.array([text[int(s):int(e)].rstrip("\"'”’) ").endswith("?") for s, e in spans], dtype=bool)
-            if len(self._asks) > 50_000:
-                self._asks.clear()
-            self._asks[key] = got
-        return got
+            return np.array([is_question(text[int(s):int(e)]) for s, e in spans], dtype=bool)
+
+        return self._memo(self._asks, key, compute)
 
     def idf(self, stem: str) -> float:
         return self.stats.idf(stem)
 
     def query(self, question: str) -> Query:
         return self.analyzer.analyze(question, spelling=self.spelling)
-
-    def sentence_scores(self, key: RecKey, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """(spans, cosines) of a record's sentences with the question, or None without sentence vectors."""
-        if self._sentences is None:
-            return None
-        i = self._records.row(key)
-        if i is None:
-            return None
-        return self._sentences.scores(i, qvec)
 
     # -- one question -----------------------------------------------------------------------------------------
     def ask(self, question: str, k: int = 5, mode: str = "hybrid", offset: int = 0, *,

@@ -9,7 +9,7 @@ does not become the process's memory.
 Files in the generation folder:
   sentences.f16.npy  (n, dim) float16, L2-normalised rows
   sentences.spans.npy (n, 2) int32: character spans into the record's text
-  sentences.rows.npy  (records + 1,) int64: record i owns rows [rows[i], rows[i+1]) (records.jsonl order)
+  sentences.rows.npy  (records + 1,) int64: record i owns rows [rows[i], rows[i+1]) (the store's record order)
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import struct
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 VECTORS = "sentences.f16.npy"
 SPANS = "sentences.spans.npy"
 ROWS = "sentences.rows.npy"
-MIN_WORDS = 3  # "Waste management." alone says nothing a question can match on its own merits
 
 
 def sentence_hash(text: str) -> str:
@@ -124,7 +123,7 @@ class _NpyAppender:
     def _header(self, n: int) -> bytes:
         d = (f"{{'descr': {np.lib.format.dtype_to_descr(self.dtype)!r}, 'fortran_order': False, "
              f"'shape': {(n, *self.row)!r}, }}")
-        body = 128 - 10
+        body = self._HEADER - 10
         return b"\x93NUMPY\x01\x00" + struct.pack("<H", body) + (d.ljust(body - 1) + "\n").encode("latin1")
 
     def append(self, arr: np.ndarray) -> None:
@@ -140,11 +139,6 @@ class _NpyAppender:
     def abort(self) -> None:
         self._f.close()
         self.path.unlink(missing_ok=True)
-
-
-def batched(items: list[str], n: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), n):
-        yield items[i:i + n]
 
 
 class SentenceVectors:
@@ -176,14 +170,9 @@ class SentenceVectors:
         return cls(Path(gen_dir), records)
 
     def of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """(spans, vectors) of record i (records.jsonl order)."""
+        """(spans, vectors) of record i (the store's record order)."""
         lo, hi = int(self.rows[i]), int(self.rows[i + 1])
         return np.asarray(self._spans[lo:hi]), np.asarray(self._vecs[lo:hi], dtype=np.float32)
-
-    def scores(self, i: int, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(spans, cosine of each sentence of record i with the question)."""
-        spans, vecs = self.of(i)
-        return spans, vecs @ qvec if len(vecs) else np.zeros(0, dtype=np.float32)
 
     def scores_many(self, rows: Sequence[int], qvec: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """`scores` for many records in one gather and one matrix product (a question's candidates)."""

@@ -8,6 +8,7 @@ did not. Stems come from the Snowball English stemmer (PyStemmer, a C extension:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
@@ -34,6 +35,7 @@ QUESTION_FILLER = frozenset(
     good great best better worth use using used kind sort type whether ever way""".split()
 )
 
+_NOT_ASKED = STOPWORDS | QUESTION_FILLER
 _APOS = str.maketrans({"’": "'", "‘": "'"})
 
 
@@ -73,15 +75,16 @@ def _forms(word: str) -> list[str]:
     return [n.replace("-", ""), *parts]
 
 
-def lexical_tokens(text: str) -> list[str]:
-    """The stems BM25 indexes and searches: every word but grammar words, in order, repeats kept."""
-    out = []
+def _stems(text: str, skip: frozenset[str]) -> Iterator[str]:
     for w in WORD_RE.findall(text or ""):
         for n in _forms(w):
-            if len(n) < 2 or n in STOPWORDS:
-                continue
-            out.append(stem(n))
-    return out
+            if len(n) >= 2 and n not in skip:
+                yield stem(n)
+
+
+def lexical_tokens(text: str) -> list[str]:
+    """The stems BM25 indexes and searches: every word but grammar words, in order, repeats kept."""
+    return list(_stems(text, STOPWORDS))
 
 
 def content_terms(text: str) -> list[str]:
@@ -91,15 +94,7 @@ def content_terms(text: str) -> list[str]:
 
 def question_terms(text: str) -> list[str]:
     """The stems that say what a question is about: its content stems less the words of asking."""
-    out = []
-    for w in WORD_RE.findall(text or ""):
-        for n in _forms(w):
-            if len(n) < 2 or n in STOPWORDS or n in QUESTION_FILLER:
-                continue
-            s = stem(n)
-            if s not in out:
-                out.append(s)
-    return out
+    return list(dict.fromkeys(_stems(text, _NOT_ASKED)))
 
 
 # --- sentences -------------------------------------------------------------------------------------------------

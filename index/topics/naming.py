@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from index.chatter import FILLER_WORDS, substance
-from index.quotes import STOPWORDS, sentence_spans, stem
+from index.text import STOPWORDS, sentence_spans, stem
 
 Embed = Callable[[list[str]], np.ndarray]
 log = logging.getLogger(__name__)
