@@ -31,15 +31,17 @@ class TermStats:
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> TermStats:
         df: Counter[str] = Counter()
-        words: Counter[str] = Counter()
+        raw: Counter[str] = Counter()  # as written; normalized once per distinct form below
         n = 0
         for r in records:
             n += 1
             df.update(set(content_terms(r.text)))
-            for w in WORD_RE.findall(r.text):
-                w = normalize(w)
-                if w.isalpha() and len(w) > 1:
-                    words[w] += 1
+            raw.update(WORD_RE.findall(r.text))
+        words: Counter[str] = Counter()
+        for w, c in raw.items():
+            w = normalize(w)
+            if w.isalpha() and len(w) > 1:
+                words[w] += c
         kept = {w: c for w, c in words.most_common(MAX_WORDS) if c >= MIN_WORD_COUNT}
         return cls(records=n, df=dict(df), words=kept)
 
