@@ -305,8 +305,10 @@ def plot_growth(r: dict, g: dict, path: Path) -> bool:
         if key in g:
             pts, fit = g[key]["points"], g[key]["fit"]
             bx.plot([p[0] for p in pts], [p[1] / 1024 for p in pts], "o", color=colour, label=f"{what}, measured")
-            bx.plot(grid, [(fit["a"] + fit["b"] * x) / 1024 for x in grid], "-", color=colour, alpha=0.5,
-                    label="linear fit")
+            flat = g[key]["mb_per_100k"] < 10  # as in growth_md: no slope to project
+            line = [max(p[1] for p in pts)] * len(grid) if flat else [fit["a"] + fit["b"] * x for x in grid]
+            bx.plot(grid, [y / 1024 for y in line], "--" if flat else "-", color=colour, alpha=0.5,
+                    label="flat" if flat else "linear fit")
     bf = g["build"]["rss_fit"]
     bx.plot(xs, [(v["full_cached"].get("peak_rss_mb") or 0) / 1024 for v in builds], "s", color="tab:orange",
             label="build process, measured")
@@ -867,7 +869,11 @@ def growth_md(r: dict, g: dict, figs: str, ok: dict) -> str:
         items.append(f"- **Disk** (Chroma + generation files + embedding cache): about {b['disk_at_10M_gb']:.0f} GB "
                      "at 10M (linear fit).")
     for fit, what in ((br, "embedded Chroma"), (bs, "a Chroma server")):
-        if fit:
+        if fit and fit["mb_per_100k"] < 10:  # two noisy points of a flat line: a slope would be noise projected
+            pts = ", ".join(f"{mb / 1024:.2f} GB at {fmt_n(n)}" for n, mb in fit["points"])
+            items.append(f"- **Bot memory with {what}**: flat ({pts} records): nothing the bot keeps grows with "
+                         "the corpus beyond run-to-run noise.")
+        elif fit:
             items.append(f"- **Bot memory with {what}**: {fit['mb_per_100k']:.0f} MB per 100k records on top of "
                          f"{fit['fit']['a'] / 1024:.2f} GB (linear fit, R² {fit['fit']['r2']:.3f}), so about "
                          f"{fit['at_10M_mb'] / 1024:.1f} GB at 10M records.")
