@@ -42,6 +42,7 @@ from index.sentences import SentenceVectors
 from index.settings import ChromaSettings, ChunkSettings, EmbedSettings
 from index.store import (
     CACHE_DB,
+    CHROMA_DIR,
     FORMAT,
     GENERATIONS,
     LEXICAL_DIR,
@@ -53,7 +54,6 @@ from index.store import (
     LexicalBuilder,
     LexicalIndex,
     StoreWriter,
-    add_vectors,
     all_ids,
     batched,
     bm25_tokenize,
@@ -73,6 +73,7 @@ from index.store import (
     read_live_name,
     read_manifest,
     remove_tree,
+    reset_embedded_clients,
     store_error,
     sync_embedded_clients,
     trim_heap,
@@ -83,6 +84,7 @@ from index.store.failures import sqlite_write_error
 from index.store.layout import check_sizes, file_sizes, scratch_sqlite, sqlite_uri
 from index.store.lexical import FILES as LEXICAL_FILES
 from index.store.records import legacy_records
+from index.store.vector_writer import InlineWriter, ProcessWriter, VectorWriter
 from index.terms import FILE as TERMS_FILE
 from index.terms import TermStats
 
@@ -134,6 +136,19 @@ class _Clock:
             yield
         finally:
             self.report.stages[stage] = self.report.stages.get(stage, 0.0) + time.perf_counter() - t
+
+
+def corpus_mb(corpus_dir: Path) -> float:
+    """The pages' size on disk: whether a build is large enough to pay for a second, writing process."""
+    from index.corpus import list_pages
+
+    total = 0
+    for p in list_pages(corpus_dir):
+        try:
+            total += p.stat().st_size
+        except OSError:  # reading it will say what is wrong
+            pass
+    return total / 2**20
 
 
 def read_pages(corpus_dir: Path) -> tuple[int, Iterator[ParsedPage]]:
@@ -229,7 +244,7 @@ class _Vectors:
     """Puts a batch of chunks' vectors into the collection: only those it lacks, from the cache, else the model
     (each text once, committed to the cache a few model batches at a time)."""
 
-    def __init__(self, build: _Build, coll: Any, client: Any) -> None:
+    def __init__(self, build: _Build, coll: Any, client: Any, name: str) -> None:
         self.b = build
         self.coll = coll
         self.batch = write_batch_size(client)
@@ -237,6 +252,10 @@ class _Vectors:
         self.stored = 0
         self.dim = 0
         self.embedded = 0  # texts sent to the model (chunks and sentences)
+        self.writer: VectorWriter = InlineWriter(coll, self.batch, build.full)
+        if build.writer_process:
+            self.writer = ProcessWriter(build.db_dir / CHROMA_DIR, name, self.batch, build.full)
+            log.info("vectors are written from a second process (embedded Chroma, %.0f MB of pages)", build.corpus_mb)
 
     def add(self, batch: list[tuple[str, str, str]]) -> None:
         """(chunk_id, content_hash, text) of the next chunks."""
@@ -256,7 +275,7 @@ class _Vectors:
         self.dim = matrix.shape[1]
         try:
             with b.clock("store"):
-                add_vectors(self.coll, [c[0] for c in missing], matrix, batch=self.batch, replace=b.full)
+                self.writer.add([c[0] for c in missing], matrix)
         except Exception as e:
             raise store_error(e, b.chroma) from None
         self.stored += len(missing)
@@ -287,7 +306,16 @@ class _Vectors:
                 b.progress(stage, done, len(todo))
         return vectors
 
+    def finish(self) -> None:
+        """Every vector sent is in the collection (a writer process has written its last batch and stopped)."""
+        try:
+            with self.b.clock("store"):
+                self.writer.close()
+        except Exception as e:
+            raise store_error(e, self.b.chroma) from None
+
     def close(self) -> None:
+        self.writer.abort()
         self.cache.close()
 
 
@@ -315,6 +343,10 @@ class _Build:
     def run(self) -> BuildReport:
         report, db_dir = self.report, self.db_dir
         n_pages, pages_iter = read_pages(self.corpus_dir)
+        self.corpus_mb = corpus_mb(self.corpus_dir)
+        chroma = self.chroma or ChromaSettings()
+        threshold = chroma.writer_process_min_mb
+        self.writer_process = not chroma.host and threshold >= 0 and self.corpus_mb >= threshold
         if not n_pages:
             from index.corpus.reader import page_types
 
@@ -347,9 +379,14 @@ class _Build:
         reuse = previous is not None and (prev_manifest or {}).get("chunking") == self.chunking and not self.full
         writer = StoreWriter(gen_dir / STORE_FILE, previous, reuse_chunks=reuse)
         lexical = LexicalBuilder(gen_dir / LEXICAL_DIR, bm25_tokenize)
-        vectors = _Vectors(self, coll, client)
+        vectors = _Vectors(self, coll, client, name)
         try:
             pages, chunk_digest = self._stream(n_pages, pages_iter, writer, lexical, vectors)
+            vectors.finish()
+            if self.writer_process:  # another process wrote: this one's embedded client must look again
+                reset_embedded_clients()
+                client = chroma_client(db_dir, self.chroma)
+                coll = open_collection(client, name, self.model, self.chunking, create=False)
             with self.clock("compare"):
                 per_file, removed = writer.changes()
                 report.per_file = self._per_file(pages, per_file)

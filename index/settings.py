@@ -81,6 +81,9 @@ class ChromaSettings(BaseSettings):
     port: int = Field(8000, description="Chroma server port.")
     ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
     timeout_s: float = Field(10.0, description="Seconds before a Chroma server call counts as failed.")
+    writer_process_min_mb: float = Field(
+        32.0, description="Embedded builds of a corpus at least this large (MB of pages) write vectors from a second "
+        "process, beside reading and chunking; 0: always, -1: never.")
 
 
 class RetrievalSettings(BaseSettings):

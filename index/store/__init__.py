@@ -4,6 +4,7 @@ vectors in Chroma. One module per job:
     layout.py           the data folder: LIVE pointer, generation folders, manifests, instance id, collection names
     lock.py             the one-writer build lock
     chroma.py           the Chroma client (embedded or a server) and the upkeep of embedded clients' caches
+    vector_writer.py    where a build's vectors are written: in process, or from a second process
     failures.py         storage failures mapped to one actionable line
     embedding_cache.py  content hash -> vector, per model identity
     records.py          a generation's records and chunks (SQLite, read on demand)

@@ -1,0 +1,113 @@
+"""index/store/vector_writer.py: a build's vectors written from a second process (embedded Chroma), the same as in
+process, and its failures reaching the build as one line with the live index untouched."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from index.build import build_index, verify_index
+from index.errors import UserError
+from index.settings import ChromaSettings
+from index.store import LIVE, LiveIndex, chroma_client, open_collection, reset_embedded_clients
+from index.store.layout import CHROMA_DIR
+from index.store.vector_writer import ProcessWriter
+from tests.conftest import FakeEmbedder
+from tests.index.test_build import R, fake_corpus  # noqa: F401 - the fixture
+
+ALWAYS = ChromaSettings(host=None, writer_process_min_mb=0)
+NEVER = ChromaSettings(host=None, writer_process_min_mb=-1)
+
+
+def _vectors(db):
+    """Every (id, vector) of the live generation's collection, read freshly."""
+    reset_embedded_clients()
+    live = LiveIndex.open(db)
+    coll = chroma_client(db).get_collection(live.manifest["collection"])
+    got = coll.get(include=["embeddings"])
+    return dict(zip(got["ids"], (np.asarray(e, dtype=np.float32) for e in got["embeddings"]), strict=True))
+
+
+def _pages(pages, n=40):
+    pages["p.txt"] = [R("p1", None, "The post.")] + [R("p1", f"c{i}", f"Comment number {i} on blogging.")
+                                                    for i in range(n)]
+
+
+def test_a_writer_process_stores_what_an_inline_write_stores(fake_corpus, tmp_path, monkeypatch):  # noqa: F811
+    corpus, pages = fake_corpus
+    monkeypatch.setattr("index.build.write_batch_size", lambda client: 7)  # several batches through the pipe
+    _pages(pages)
+    inline = build_index(corpus, tmp_path / "a", embedder=FakeEmbedder(), chroma_settings=NEVER)
+    spawned = build_index(corpus, tmp_path / "b", embedder=FakeEmbedder(), chroma_settings=ALWAYS)
+    assert (spawned.chunks, spawned.embedded, spawned.added) == (inline.chunks, inline.embedded, inline.added) == \
+        (41, 41, 41)
+    a, b = _vectors(tmp_path / "a"), _vectors(tmp_path / "b")
+    assert len(b) == 41 and sorted(a) == sorted(b)
+    assert all(np.allclose(a[k], b[k]) for k in a)
+    assert verify_index(tmp_path / "b")["ok"]
+    # and an incremental build through the process adds only what is new
+    pages["p.txt"].append(R("p1", "c99", "One more comment about social media."))
+    again = build_index(corpus, tmp_path / "b", embedder=FakeEmbedder(), chroma_settings=ALWAYS)
+    assert (again.added, again.unchanged, again.embedded) == (1, 41, 1) and len(_vectors(tmp_path / "b")) == 42
+
+
+def test_a_writer_process_that_dies_fails_the_build_and_the_live_index_keeps_serving(fake_corpus, tmp_path,  # noqa: F811
+                                                                                   monkeypatch):
+    corpus, pages = fake_corpus
+    monkeypatch.setattr("index.build.write_batch_size", lambda client: 7)
+    _pages(pages, 10)
+    db = tmp_path / "db"
+    build_index(corpus, db, embedder=FakeEmbedder(), chroma_settings=ALWAYS)
+    live_before = (db / LIVE).read_text()
+    _pages(pages, 40)  # new comments: new vectors to write
+    sent = {"n": 0}
+    original = ProcessWriter.add
+
+    def add_then_kill(self, ids, vectors):
+        sent["n"] += 1
+        if sent["n"] == 2:
+            os.kill(self._proc.pid, signal.SIGKILL)
+            self._proc.join(10)
+        return original(self, ids, vectors)
+
+    monkeypatch.setattr(ProcessWriter, "add", add_then_kill)
+    with pytest.raises(UserError, match="Chroma store failed"):
+        build_index(corpus, db, embedder=FakeEmbedder(), chroma_settings=ALWAYS)
+    assert (db / LIVE).read_text() == live_before
+    assert verify_index(db)["ok"]
+    monkeypatch.setattr(ProcessWriter, "add", original)
+    rep = build_index(corpus, db, embedder=FakeEmbedder(), chroma_settings=ALWAYS)  # the next build repairs
+    assert rep.swapped and rep.chunks == 41 and verify_index(db)["ok"]
+
+
+def test_an_error_in_the_writer_process_comes_back_as_one_line(tmp_path):
+    client = chroma_client(tmp_path)
+    open_collection(client, "writer-test", "fake", {"max_tokens": 1}, create=True)
+    w = ProcessWriter(tmp_path / CHROMA_DIR, "writer-test", batch=100, replace=False)
+    try:
+        w.add(["a", "b"], np.ones((2, 4), dtype=np.float32))
+        w.add(["c"], np.ones((1, 5), dtype=np.float32))  # another dimension: Chroma refuses it
+        with pytest.raises(UserError, match="Chroma store failed") as e:
+            w.close()
+        assert "\n" not in str(e.value)
+    finally:
+        w.abort()
+    reset_embedded_clients()
+    coll = chroma_client(tmp_path).get_collection("writer-test")
+    assert sorted(coll.get(include=[])["ids"]) == ["a", "b"]  # what came before the error is written
+
+
+def test_a_small_corpus_is_written_in_process(fake_corpus, tmp_path, monkeypatch):  # noqa: F811
+    """A second process costs a Chroma import (~1.5 s): by default only a large corpus pays it."""
+    corpus, pages = fake_corpus
+    _pages(pages, 5)
+
+    def refuse(*a, **k):
+        raise AssertionError("a writer process for a corpus of a few KB")
+
+    monkeypatch.setattr(ProcessWriter, "__init__", refuse)
+    rep = build_index(corpus, tmp_path / "db", embedder=FakeEmbedder(), chroma_settings=ChromaSettings(host=None))
+    assert rep.swapped and rep.chunks == 6
