@@ -12,6 +12,7 @@ build's next write or at `close()`; the live index is untouched either way (the 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,7 +54,7 @@ class ProcessWriter:
 
         ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch and Chroma threads
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, str(chroma_dir), name, batch, replace),
+        self._proc = ctx.Process(target=_serve, args=(child, str(chroma_dir), name, batch, replace, os.getpid()),
                                  name="adoptbot-vector-writer", daemon=True)
         self._proc.start()
         child.close()
@@ -104,7 +105,22 @@ class ProcessWriter:
             raise UserError(detail)
 
 
-def _serve(conn: Any, chroma_dir: str, name: str, batch: int, replace: bool) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A build killed outright (SIGKILL) takes its writer with it, at once: a writer left running could still be
+    adding vectors when the next build, holding the lock its parent held, opens the same embedded store."""
+    import signal
+
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # another system: the closed pipe still stops it after its current batch
+        pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(0)
+
+
+def _serve(conn: Any, chroma_dir: str, name: str, batch: int, replace: bool, parent: int) -> None:
     """The child: one embedded client, one collection, the batches in the order sent."""
     import signal
 
@@ -112,6 +128,7 @@ def _serve(conn: Any, chroma_dir: str, name: str, batch: int, replace: bool) -> 
     from index.store.failures import store_error
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it stops this process
+    _die_with_parent(parent)
 
     try:
         import chromadb

@@ -111,3 +111,52 @@ def test_a_small_corpus_is_written_in_process(fake_corpus, tmp_path, monkeypatch
     monkeypatch.setattr(ProcessWriter, "__init__", refuse)
     rep = build_index(corpus, tmp_path / "db", embedder=FakeEmbedder(), chroma_settings=ChromaSettings(host=None))
     assert rep.swapped and rep.chunks == 6
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as f:
+            out += [int(c) for c in f.read().split()]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in f)
+    except OSError:
+        return False
+
+
+def test_a_build_killed_outright_takes_its_writer_process_with_it(tmp_path):
+    """SIGKILL of the build: its writer must not go on adding vectors beside the next build (it dies at once)."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+    from tests.reliability.test_faults import sigkill, wait_marker
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    db, marker = tmp_path / "data", tmp_path / "marker"
+    env = {**os.environ, "CHROMA_WRITER_PROCESS_MIN_MB": "0"}  # the reliability tests' probe, with a writer
+    proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.probes", "build", str(corpus), str(db), "embed",
+                             str(marker)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    wait_marker(proc, marker, "reached")
+    writers = []
+    for c in _children(proc.pid):
+        with open(f"/proc/{c}/cmdline", "rb") as f:
+            if b"spawn_main" in f.read():
+                writers.append(c)
+    assert writers, "the build runs no writer process"
+    sigkill(proc)
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in writers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(w) for w in writers)
+    rep = build_index(corpus, db, embedder=FakeEmbedder(), chroma_settings=ALWAYS)  # and the next build is whole
+    assert rep.swapped and verify_index(db, corpus)["ok"]
