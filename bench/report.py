@@ -774,7 +774,9 @@ def scale_md(r: dict, figs: str, ok: dict) -> str:
     total = big["seconds"]
     srows = [[k, f"{st[k]:.0f}", f"{st[k] / total:.0%}"] for k in sorted(st, key=lambda k: -st[k])]
     out = ["## Building at scale", "",
-           "`adoptbot index build --json` as its own process (wall and CPU seconds, peak RSS from wait4), into a "
+           "`adoptbot index build --json` as its own process (wall and CPU seconds; peak RSS of the build and its "
+           "vector-writer process together, sampled every 0.2 s: embedded Chroma and 32 MB of pages or more, so the "
+           "101k and 1.01M rows; the 10.1k build writes in process), into a "
            "fresh data folder whose embedding cache already holds every vector (a full build without the model: "
            "reading, chunking, the store, the lexical index, Chroma, topics, swap), then the same command again "
            "(a no-op: nothing changed). The server copy is the same command with `CHROMA_HOST` set. Disk: Chroma / "
@@ -782,7 +784,8 @@ def scale_md(r: dict, figs: str, ok: dict) -> str:
            _table(["chunks", "full s", "full CPU s", "full peak GB", "no-op s", "no-op peak GB", "no-op ÷ full",
                    "server copy s", "disk MB", "load avg"], rows), "",
            f"Where the largest build's time went (seconds per step; the steps interleave batch by batch, measured "
-           f"inside the build; {fmt_n(big['chunks'])} chunks):", "",
+           f"inside the build; {fmt_n(big['chunks'])} chunks; with a writer process, `store` is the time the build "
+           "waited for it):", "",
            _table(["step", "s", "share"], srows), ""]
     return "\n".join(out) + "\n"
 
