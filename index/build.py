@@ -42,7 +42,6 @@ from index.sentences import SentenceVectors
 from index.settings import ChromaSettings, ChunkSettings, EmbedSettings
 from index.store import (
     CACHE_DB,
-    CHROMA_DIR,
     FORMAT,
     GENERATIONS,
     LEXICAL_DIR,
@@ -252,10 +251,10 @@ class _Vectors:
         self.stored = 0
         self.dim = 0
         self.embedded = 0  # texts sent to the model (chunks and sentences)
-        self.writer: VectorWriter = InlineWriter(coll, self.batch, build.full)
+        self.writer: VectorWriter = (ProcessWriter(build.db_dir, name, self.batch, build.full) if build.writer_process
+                                     else InlineWriter(coll, self.batch, build.full))
         if build.writer_process:
-            self.writer = ProcessWriter(build.db_dir / CHROMA_DIR, name, self.batch, build.full)
-            log.info("vectors are written from a second process (embedded Chroma, %.0f MB of pages)", build.corpus_mb)
+            log.info("vectors are written from a second process (embedded Chroma)")
 
     def add(self, batch: list[tuple[str, str, str]]) -> None:
         """(chunk_id, content_hash, text) of the next chunks."""
@@ -343,10 +342,9 @@ class _Build:
     def run(self) -> BuildReport:
         report, db_dir = self.report, self.db_dir
         n_pages, pages_iter = read_pages(self.corpus_dir)
-        self.corpus_mb = corpus_mb(self.corpus_dir)
         chroma = self.chroma or ChromaSettings()
-        threshold = chroma.writer_process_min_mb
-        self.writer_process = not chroma.host and threshold >= 0 and self.corpus_mb >= threshold
+        threshold = chroma.writer_process_min_mb  # the pages are sized only when a writer process is possible
+        self.writer_process = not chroma.host and threshold >= 0 and corpus_mb(self.corpus_dir) >= threshold
         if not n_pages:
             from index.corpus.reader import page_types
 

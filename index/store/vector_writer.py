@@ -47,14 +47,14 @@ class InlineWriter:
 
 
 class ProcessWriter:
-    """Writes from a child process into the embedded collection `name` under `chroma_dir`."""
+    """Writes from a child process into the embedded collection `name` of the data folder `db_dir`."""
 
-    def __init__(self, chroma_dir: Path, name: str, batch: int, replace: bool) -> None:
+    def __init__(self, db_dir: Path, name: str, batch: int, replace: bool) -> None:
         import multiprocessing
 
         ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold torch and Chroma threads
         self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, str(chroma_dir), name, batch, replace, os.getpid()),
+        self._proc = ctx.Process(target=_serve, args=(child, str(db_dir), name, batch, replace, os.getpid()),
                                  name="adoptbot-vector-writer", daemon=True)
         self._proc.start()
         child.close()
@@ -120,20 +120,19 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _serve(conn: Any, chroma_dir: str, name: str, batch: int, replace: bool, parent: int) -> None:
+def _serve(conn: Any, db_dir: str, name: str, batch: int, replace: bool, parent: int) -> None:
     """The child: one embedded client, one collection, the batches in the order sent."""
     import signal
 
-    from index.store.chroma import _chroma_settings
+    from index.settings import ChromaSettings
+    from index.store.chroma import chroma_client
     from index.store.failures import store_error
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it stops this process
     _die_with_parent(parent)
 
     try:
-        import chromadb
-
-        client = chromadb.PersistentClient(path=chroma_dir, settings=_chroma_settings())
+        client = chroma_client(Path(db_dir), ChromaSettings(host=None))  # embedded, whatever the environment says
         collection = client.get_collection(name, embedding_function=None)
         while True:
             try:

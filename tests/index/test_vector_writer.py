@@ -13,7 +13,6 @@ from index.build import build_index, verify_index
 from index.errors import UserError
 from index.settings import ChromaSettings
 from index.store import LIVE, LiveIndex, chroma_client, open_collection, reset_embedded_clients
-from index.store.layout import CHROMA_DIR
 from index.store.vector_writer import ProcessWriter
 from tests.conftest import FakeEmbedder
 from tests.index.test_build import R, fake_corpus  # noqa: F401 - the fixture
@@ -86,7 +85,7 @@ def test_a_writer_process_that_dies_fails_the_build_and_the_live_index_keeps_ser
 def test_an_error_in_the_writer_process_comes_back_as_one_line(tmp_path):
     client = chroma_client(tmp_path)
     open_collection(client, "writer-test", "fake", {"max_tokens": 1}, create=True)
-    w = ProcessWriter(tmp_path / CHROMA_DIR, "writer-test", batch=100, replace=False)
+    w = ProcessWriter(tmp_path, "writer-test", batch=100, replace=False)
     try:
         w.add(["a", "b"], np.ones((2, 4), dtype=np.float32))
         w.add(["c"], np.ones((1, 5), dtype=np.float32))  # another dimension: Chroma refuses it
