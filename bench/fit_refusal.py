@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.quality import Question, answerer, load_jsonl, question_sets  # noqa: E402
 
-FEATURES = ("evidence", "subject", "coverage", "outside")  # a plain-fact question is refused by rule
+FEATURES = ("evidence", "subject", "coverage", "outside")  # plain facts and writing requests: refused by rule
 
 
 def evidence(ans, questions: list[Question]) -> list[dict]:

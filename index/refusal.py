@@ -6,9 +6,10 @@ A small logistic model over signals a question gives before any quote is chosen:
   coverage  the best share of the question's idf-weighted stems that one candidate holds (everyday words of
             the corpus weigh little; words the corpus never uses count against it);
   outside   how much closer the question comes to prompts/scope.toml's refused examples than to its answered ones;
-  fact      1 when the question asks for a plain fact (a year, a founder, a price right now): index.scope. No
-            practitioner's opinion answers that, so it is refused whatever the rest says (a rule, not a weight:
-            the tuning questions hold too few such questions to learn it).
+  fact      1 when the question asks for a plain fact (a year, a founder, a price right now, a platform's limits)
+            or for a piece of writing (a tweet, a caption, hashtags): index.scope. No practitioner's opinion
+            answers that, so it is refused whatever the rest says (a rule, not a weight: the tuning questions hold
+            too few such questions to learn it).
 The weights were fitted by `bench/fit_refusal.py` on our tuning questions (never the held-out ones) and are
 written here so a reader can see what decides; refit and paste when the signals change.
 """

@@ -32,7 +32,7 @@ from index.query import Query, QueryAnalyzer
 from index.quotes import cut_quote, is_question
 from index.ranking import Candidate, coverage, fuse
 from index.refusal import Evidence, answers, probability
-from index.scope import Scope, asks_for_fact
+from index.scope import Scope, asks_for_no_opinion
 from index.sentences import SentenceVectors
 from index.settings import RetrievalSettings, paths
 from index.terms import TermStats
@@ -258,7 +258,7 @@ class Answerer:
         subj = float(qvec @ subject) if subject is not None and subject.shape == qvec.shape else 0.0
         out, inside = self.scope.closeness(qvec)
         return Evidence(evidence=top, subject=subj, coverage=cov, outside=out - inside,
-                        fact=1.0 if asks_for_fact(q.search) else 0.0)
+                        fact=1.0 if asks_for_no_opinion(q.search) else 0.0)
 
     def _diversify(self, ranked: list[Candidate], k: int, pages: int) -> list[Candidate]:
         """Pages of k: at most max_per_author quotes of one person per page, and more than one post per page

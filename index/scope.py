@@ -5,8 +5,9 @@ founded?": both are near comments about Facebook. Two cheap signals help the ref
 - how close the question comes to example questions the bot refuses (trivia about platforms, prices right now,
   account help, tradespeople, writing for the asker, everyday subjects) against examples of what it answers; the
   examples live in prompts/scope.toml so admins can extend them;
-- whether the question asks for a plain fact (a year, a founder, a head count, a price right now, opening hours),
-  which no practitioner's opinion answers.
+- whether the question asks for a plain fact (a year, a founder, a head count, a price right now, opening hours, a
+  platform's limits and sizes) or for a piece of writing (a tweet, a caption, hashtags, a slogan): no practitioner's
+  opinion answers either, and the bot never writes.
 """
 
 from __future__ import annotations
@@ -40,11 +41,37 @@ _FACT = [re.compile(p, re.IGNORECASE) for p in (
     r"^\s*how\s+much\s+(?:does|do|is|are|should|would|will|can)\b.{0,60}\b(?:cost|costs|charge|charges|"
     r"price|priced)\b",
     r"^\s*what\s+(?:time|hours)\s+(?:does|do|is|are)\b",
+    # a platform's specifications: limits, lengths and sizes of what one posts
+    r"\b(?:character|characters|word|caption|hashtag|video|upload|file|tweet|bio)\s+(?:limit|limits|cap)\b",
+    r"\b(?:max|maximum|min|minimum)\s+(?:file\s+)?(?:size|length|duration|characters|hashtags)\b",
+    r"^\s*how\s+many\s+(?:characters|hashtags|words|letters|emojis|photos|images)\s+(?:can|may|does|do|is|are|fit|in)\b",
+    r"^\s*how\s+long\s+can\s+(?:a|an|my|the|your)\s+(?:\w+\s+)?(?:video|reel|reels|story|stories|post|tweet|"
+    r"caption|clip|live\s*stream|bio|title)\s+be\b",
+    r"^\s*what(?:'s|s|\s+is|\s+are)?\s+(?:the\s+)?(?:best\s+)?(?:size|dimensions?|resolution|aspect\s+ratio)\b.{0,40}"
+    r"\b(?:image|photo|picture|pic|banner|cover|header|avatar|thumbnail|logo|video)s?\b",
+)]
+
+_CONTENT = (r"(?:tweet|post|caption|hashtag|headline|bio|slogan|tagline|ad|advert|email|newsletter|press\s+release|"
+            r"reply|response|status|update|message|copy|blurb|description|announcement|thread|script|jingle|joke|poem)")
+# A request to write something for the asker: an imperative (or "can you …") to write a piece of content.
+_WRITING = [re.compile(p, re.IGNORECASE) for p in (
+    r"^\s*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|i\s+need\s+you\s+to\s+)?"
+    r"(?:write|draft|compose|generate|create|come\s+up\s+with)\s+(?:me\s+|us\s+)?"
+    r"(?:[\w']+\s+){0,4}?" + _CONTENT + r"s?\b",
 )]
 
 
 def asks_for_fact(question: str) -> bool:
     return any(p.search(question or "") for p in _FACT)
+
+
+def asks_for_writing(question: str) -> bool:
+    return any(p.search(question or "") for p in _WRITING)
+
+
+def asks_for_no_opinion(question: str) -> bool:
+    """A plain fact or a piece of writing: what no practitioner's quote answers, however close its words."""
+    return asks_for_fact(question) or asks_for_writing(question)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 from index.errors import UserError
 from index.models import Record
 from index.query import QueryAnalyzer
-from index.scope import Scope, asks_for_fact
+from index.scope import Scope, asks_for_fact, asks_for_no_opinion, asks_for_writing
 from index.sentences import SentenceVectors, plan, sentence_hash, write
 from index.spelling import Speller
 from index.terms import TermStats
@@ -69,6 +69,27 @@ def test_plain_fact_questions_are_recognised_by_their_form():
               "What is the biggest risk of social media?", "When should a company start blogging?",
               "How many people should we hire for social media?"):
         assert not asks_for_fact(q), q
+
+
+def test_platform_specifications_are_facts():
+    for q in ("what is the character limit for an Instagram caption", "How many hashtags can I use on Instagram?",
+              "how long can a TikTok video be", "What is the maximum file size for a LinkedIn upload?",
+              "What's the best size for a Facebook cover photo?"):
+        assert asks_for_fact(q), q
+    for q in ("What size should our social media team be?", "Is there a limit to how often we should post?",
+              "How long can a company ignore social media?", "How many people should we hire for social media?"):
+        assert not asks_for_fact(q), q
+
+
+def test_requests_to_write_something_are_recognised_and_questions_about_writing_are_not():
+    for q in ("Write me a tweet about my new cafe", "can you draft 3 LinkedIn posts for our launch",
+              "Please compose an Instagram caption for my photo", "Generate ten hashtags for a gym",
+              "come up with a slogan for my shop", "Could you write a reply to this review?"):
+        assert asks_for_writing(q) and asks_for_no_opinion(q), q
+    for q in ("Should we write a social media policy?", "Who should write our company's tweets?",
+              "How do I write posts people actually read?", "Can you suggest a way to handle angry comments?",
+              "Should we let interns create content for our accounts?", "Is it worth it for B2B?"):
+        assert not asks_for_writing(q) and not asks_for_no_opinion(q), q
 
 
 def test_scope_file_is_read_and_a_broken_one_is_named(tmp_path):
