@@ -241,6 +241,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "sentence-2": ("hybrid", {"weights": {"dense": 1.0, "sentence": 2.0, "bm25": 1.0, "coverage": 1.0}}),
     "no-spelling": ("hybrid", {"spelling": False}),
     "chatter-kept": ("hybrid", {"drop_chatter": False}),
+    "cut-120": ("hybrid", {"min_chars": 120}),  # quotes read on to 120 characters only (before 2026-12-02)
+    "cut-260": ("hybrid", {"min_chars": 260}),
     "coverage-2": ("hybrid", {"weights": {"dense": 1.0, "sentence": 1.0, "bm25": 1.0, "coverage": 2.0}}),
 }
 

@@ -89,7 +89,7 @@ def cut_quote(
     sentence_scores: Sequence[float] | None = None,
     max_chars: int = 360,
     max_sentences: int = 3,
-    min_chars: int = 120,
+    min_chars: int = 200,
 ) -> str:
     """The sentences of `text` that best answer a question whose stems weigh `weights`, whole and verbatim.
 

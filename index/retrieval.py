@@ -65,6 +65,7 @@ class Answerer:
         post_weight: float | None = None,
         candidates: int | None = None,
         max_chars: int | None = None,
+        min_chars: int | None = None,
         scope_path: Path | None = None,
         spelling: bool = True,
         drop_chatter: bool = True,
@@ -76,6 +77,7 @@ class Answerer:
         self.post_weight = post_weight
         self.candidates = candidates or self.settings.candidates
         self.max_chars = max_chars or self.settings.max_quote_chars
+        self.min_chars = min_chars or self.settings.min_quote_chars
         self.scope = Scope.load(scope_path or paths().prompts_dir / "scope.toml").embed(embedder)
         self.spelling, self.drop_chatter = spelling, drop_chatter  # off only to measure what they bring
         self._lock = threading.Lock()
@@ -297,7 +299,7 @@ class Answerer:
         if r is None:  # chunk without its record: never show text we cannot attribute
             log.warning("no record for %s", c.key)
             return None
-        text = cut_quote(r.text, weights, focus=c.chunk_span, max_chars=self.max_chars,
+        text = cut_quote(r.text, weights, focus=c.chunk_span, max_chars=self.max_chars, min_chars=self.min_chars,
                          sentence_scores=[float(x) for x in sent[1]] if sent is not None else None)
         if not text:
             return None

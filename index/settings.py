@@ -96,6 +96,8 @@ class RetrievalSettings(BaseSettings):
     max_per_author: int = Field(2, description="At most this many quotes of one person in one answer.")
     candidates: int = Field(80, description="Chunks fetched from each of the dense and BM25 searches.")
     max_quote_chars: int = Field(360, description="Longest quote cut from one comment (a few sentences).")
+    min_quote_chars: int = Field(200, description="A quote shorter than this reads on into the sentences around it "
+                                                  "(graded blind: 200 reads better than 120 or 260).")
     query_threads: int = Field(1, description="torch threads in an answering process: one query embeds fastest "
                                "on one thread when the cores are shared (0 leaves torch's default).")
 
