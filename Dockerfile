@@ -66,7 +66,10 @@ RUN mkdir -p /data && chown 10001:10001 /data
 USER 10001:10001
 
 # Fail the build, not the first start, when the baked-in model, the templates or the corpus cannot be read offline.
-RUN python -c "from index.embedding import get_embedder; e = get_embedder(); assert e.embed_query('ok').shape == (e.dim,)" \
+# The ONNX copy of the model that embeds questions is exported here, into the image (~/.cache/adoptbot/onnx).
+RUN python -c "from index.embedding import get_embedder, get_query_embedder; e = get_embedder(); \
+q = get_query_embedder(); assert e.embed_query('ok').shape == (e.dim,) and q.backend == 'onnx'; \
+assert abs(q.embed_query('ok') - e.embed_query('ok')).max() < 1e-4" \
     && adoptbot bot --print-commands > /dev/null \
     && adoptbot corpus check /corpus > /dev/null
 

@@ -120,7 +120,7 @@ def shipped(args: argparse.Namespace) -> dict:
     import evalkit
 
     from index.corpus import parse_file
-    from index.embedding import get_embedder
+    from index.embedding import get_query_embedder
     from index.retrieval import Answerer, limit_query_threads
     from index.store import LiveIndex
 
@@ -135,8 +135,8 @@ def shipped(args: argparse.Namespace) -> dict:
         dev = load_jsonl(Path(args.questions))
         held = load_jsonl(HELDOUT)
         index = LiveIndex.open(db)
-        emb = get_embedder()
-        limit_query_threads()  # as Answerer.open does in the CLI and the bot
+        emb = get_query_embedder()  # as Answerer.open does in the CLI and the bot (ONNX questions, torch index)
+        limit_query_threads()
         out: dict = {"build": info, "questions": len(dev), "heldout": len(held), "variants": {}}
         for name, (mode, kw) in VARIANTS.items():
             ans = Answerer(index, emb, **kw)

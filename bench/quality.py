@@ -141,14 +141,14 @@ def load_pool(records: list, with_shared: bool = True) -> Pool:
 def answerer(db: Path | None = None, corpus: Path | None = None, **kw):
     """An Answerer over a scratch index of the corpus (built once; rebuilt only when the corpus or code changed)."""
     from index.build import build_index
-    from index.embedding import get_embedder
+    from index.embedding import get_query_embedder
     from index.retrieval import Answerer, limit_query_threads
     from index.store import LiveIndex
 
     db = db or SCRATCH / "db"
     build_index(corpus or ROOT / "corpus", db)
     limit_query_threads()
-    return Answerer(LiveIndex.open(db), get_embedder(), **kw)
+    return Answerer(LiveIndex.open(db), get_query_embedder(), **kw)  # as the CLI and the bot embed questions
 
 
 def add_gains(m: dict, gains: list[int], ideal: list[int], k: int = K) -> None:

@@ -515,10 +515,11 @@ def quality_md(r: dict, figs: str, ok: dict) -> str:
         out.append(f"**ONNX fp32 as the query embedder: {'the same quality' if same else 'different quality'}"
                    f"** (it computes the same vectors) at {faster:.2f}× the torch hybrid's answer time "
                    f"({o['median_ms']:.1f} ms against {h['median_ms']:.1f} ms). "
-                   + ("So for answering questions ONNX is the faster choice, with identical answers "
-                      "(`ADOPTBOT_EMBED_BACKEND=onnx`, `pip install -e '.[onnx]'`, same index); "
-                      "torch stays the default because it needs no optional package. Note that onnxruntime uses two "
-                      "threads per query here while torch is pinned to one (`ADOPTBOT_RETRIEVAL_QUERY_THREADS`)."
+                   + ("So for answering questions ONNX is the faster choice, with identical answers: since "
+                      "2026-12-02 the CLI and the bot embed questions with it by default over the same torch-built "
+                      "index (`ADOPTBOT_EMBED_QUERY_BACKEND=auto`, one onnxruntime thread; docs/retrieval.md, "
+                      "\"Latency\"). The other latency figures on this page were measured with torch questions "
+                      "before that change, so they are upper bounds."
                       if same and faster < 0.95 else ""))
     if "hybrid-onnx-int8" in c:
         i8, h = c["hybrid-onnx-int8"], c["hybrid"]

@@ -290,7 +290,7 @@ def section_quality(args: argparse.Namespace) -> dict:
             contenders["hybrid-onnx-int8"] = lambda q, a=a8: a.ask(q, k=5).to_json()
         else:
             notes.append("ONNX contenders skipped" + (" (quick run)" if args.quick else
-                                                       ": onnxruntime/onnx not installed (pip install -e '.[onnx]')"))
+                                                       ": onnxruntime/onnx not installed (pip install -e .)"))
         names = list(contenders)
         for q in dev[:3]:
             for n in names:

@@ -86,12 +86,12 @@ class Answerer:
     @classmethod
     def open(cls, db_dir: Path | str, settings: RetrievalSettings | None = None, **kw: Any) -> Answerer:
         """Open the live index and load the model once (raises IndexMissing when nothing is built)."""
-        from index.embedding import get_embedder
+        from index.embedding import get_query_embedder
         from index.store import LiveIndex
 
         settings = settings or RetrievalSettings()
         index = LiveIndex.open(Path(db_dir))
-        embedder = get_embedder()
+        embedder = get_query_embedder(threads=settings.query_threads or None)
         limit_query_threads(settings)
         answerer = cls(index, embedder, settings, **kw)
         answerer.warm()

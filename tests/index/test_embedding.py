@@ -182,13 +182,13 @@ def test_onnx_backend_reads_the_same_limit_as_torch(tiny_model, tmp_path, monkey
     assert np.abs(onnx_e.embed(texts) - torch_e.embed(texts)).max() < 1e-4
 
 
-def test_onnx_backend_without_the_onnx_extra_says_what_to_install(tiny_model, tmp_path, monkeypatch, capsys):
-    """No traceback: one line naming the extra, and exit 2 (a problem the user can fix, README's exit codes)."""
+def test_onnx_backend_without_the_onnx_package_says_what_to_do(tiny_model, tmp_path, monkeypatch, capsys):
+    """No traceback: one line naming the package and the way out, and exit 2 (a problem the user can fix)."""
     import sys
 
     from bot.cli import main
 
-    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` fails, as without the extra
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` fails, as in a broken install
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no export left by an earlier run
     monkeypatch.setenv("ADOPTBOT_EMBED_BACKEND", "onnx")
     monkeypatch.setenv("ADOPTBOT_EMBED_MODEL", str(tiny_model))
@@ -198,7 +198,47 @@ def test_onnx_backend_without_the_onnx_extra_says_what_to_install(tiny_model, tm
     assert main(["index", "build", "--corpus", str(corpus), "--db", str(tmp_path / "db")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err, err
-    assert "ADOPTBOT_EMBED_BACKEND=onnx needs the onnx extra" in err and "pip install 'adoptbot[onnx]'" in err
+    assert "the ONNX backend needs onnx, which is not installed" in err and "pip install -e ." in err
+    assert "ADOPTBOT_EMBED_BACKEND=torch" in err
+
+
+def test_questions_run_on_onnx_over_a_torch_index_with_the_same_vectors(tiny_model, tmp_path, monkeypatch):
+    """The default query embedder: the same model on onnxruntime (one thread), same identity and vectors."""
+    from index.embedding import get_embedder, get_query_embedder
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    torch_e = get_embedder(EmbedSettings(model=str(tiny_model)))
+    q = get_query_embedder(EmbedSettings(model=str(tiny_model)))
+    assert q.backend == "onnx" and q is not torch_e and q.name == torch_e.name
+    assert q._model.session.get_session_options().intra_op_num_threads == 1
+    texts = ["is it worth it for B2B?", "how do I prove ROI?"]
+    assert np.abs(q.embed(texts) - torch_e.embed(texts)).max() < 1e-4
+    assert get_query_embedder(EmbedSettings(model=str(tiny_model), query_backend="same")) is torch_e
+
+
+def test_questions_fall_back_to_torch_when_the_onnx_copy_cannot_be_made(tiny_model, tmp_path, monkeypatch, caplog):
+    """'auto' still answers (with torch, said in the log); 'onnx' insists and fails; int8 keeps its own vectors."""
+    import index.embedding as emb
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(emb, "_CACHE", {})  # nothing loaded by an earlier test answers for the export
+
+    def broken(*_a, **_k):
+        raise RuntimeError("export failed: no space left on device")
+
+    monkeypatch.setattr(emb, "export_onnx", broken)
+    with caplog.at_level("WARNING", logger="index.embedding"):
+        q = emb.get_query_embedder(EmbedSettings(model=str(tiny_model)))
+    assert q.backend == "torch"
+    assert "questions are embedded with torch" in caplog.text and "no space left on device" in caplog.text
+    with pytest.raises(RuntimeError, match="no space left"):
+        emb.get_query_embedder(EmbedSettings(model=str(tiny_model), query_backend="onnx"))
+    with pytest.raises(UserError, match="ADOPTBOT_EMBED_QUERY_BACKEND='fast'.*auto, same, onnx"):
+        emb.get_query_embedder(EmbedSettings(model=str(tiny_model), query_backend="fast"))
+    calls = []
+    monkeypatch.setattr(emb, "get_embedder", lambda st, **kw: calls.append((st.backend, kw)) or "the index's own")
+    assert emb.get_query_embedder(EmbedSettings(model=str(tiny_model), backend="onnx-int8")) == "the index's own"
+    assert calls == [("onnx-int8", {})]  # int8 vectors differ from fp32: questions must use the index's own
 
 
 def test_a_model_that_reads_less_than_its_files_say_stops_instead_of_cutting_chunks(tiny_model, monkeypatch):
