@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -257,7 +258,9 @@ def export_onnx(model_path: str, quantized: bool) -> Path:
     if not fp32.is_file():
         import torch
         from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # a weight-loading bar is noise in logs and in the chat
         model = AutoModel.from_pretrained(str(_transformer_dir(model_path))).eval()
 
         class _Wrap(torch.nn.Module):
@@ -272,12 +275,15 @@ def export_onnx(model_path: str, quantized: bool) -> Path:
         ids = torch.ones(1, 8, dtype=torch.long)
         axes = {0: "batch", 1: "seq"}
         tmp = out / f".model.{os.getpid()}.onnx"
-        torch.onnx.export(_Wrap(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"],
-                          output_names=["last_hidden_state"],
-                          dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
-                                        "last_hidden_state": axes},
-                          opset_version=17, dynamo=False)
+        log.info("exporting the embedding model to ONNX, once per machine (~10 s): %s", out)
+        with warnings.catch_warnings():  # the tracer's warnings are about other graphs, not a user's problem
+            warnings.simplefilter("ignore")
+            torch.onnx.export(_Wrap(model), (ids, ids, torch.zeros_like(ids)), str(tmp),
+                              input_names=["input_ids", "attention_mask", "token_type_ids"],
+                              output_names=["last_hidden_state"],
+                              dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes,
+                                            "last_hidden_state": axes},
+                              opset_version=17, dynamo=False)
         os.replace(tmp, fp32)
     if quantized and not int8.is_file():
         from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -1,4 +1,5 @@
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -208,7 +209,10 @@ def test_questions_run_on_onnx_over_a_torch_index_with_the_same_vectors(tiny_mod
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     torch_e = get_embedder(EmbedSettings(model=str(tiny_model)))
-    q = get_query_embedder(EmbedSettings(model=str(tiny_model)))
+    with warnings.catch_warnings(record=True) as seen:  # the export's tracer warnings never reach a user's terminal
+        warnings.simplefilter("always")
+        q = get_query_embedder(EmbedSettings(model=str(tiny_model)))
+    assert not [w for w in seen if "Tracer" in w.category.__name__ or "onnx" in str(w.filename)], seen
     assert q.backend == "onnx" and q is not torch_e and q.name == torch_e.name
     assert q._model.session.get_session_options().intra_op_num_threads == 1
     texts = ["is it worth it for B2B?", "how do I prove ROI?"]
