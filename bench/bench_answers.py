@@ -135,8 +135,8 @@ def shipped(args: argparse.Namespace) -> dict:
         dev = load_jsonl(Path(args.questions))
         held = load_jsonl(HELDOUT)
         index = LiveIndex.open(db)
-        emb = get_query_embedder()  # as Answerer.open does in the CLI and the bot (ONNX questions, torch index)
-        limit_query_threads()
+        emb = get_query_embedder()  # as Answerer.open does in the CLI and the bot: ONNX questions, torch index
+        limit_query_threads()  # likewise
         out: dict = {"build": info, "questions": len(dev), "heldout": len(held), "variants": {}}
         for name, (mode, kw) in VARIANTS.items():
             ans = Answerer(index, emb, **kw)

@@ -101,8 +101,9 @@ class RetrievalSettings(BaseSettings):
     max_quote_chars: int = Field(360, description="Longest quote cut from one comment (a few sentences).")
     min_quote_chars: int = Field(200, description="A quote shorter than this reads on into the sentences around it "
                                                   "(graded blind: 200 reads better than 120 or 260).")
-    query_threads: int = Field(1, description="torch threads in an answering process: one query embeds fastest "
-                               "on one thread when the cores are shared (0 leaves torch's default).")
+    query_threads: int = Field(1, description="Threads that embed a question (onnxruntime's session, or torch's): "
+                               "one query embeds fastest on one thread when the cores are shared (0 leaves the "
+                               "runtime's default).")
 
 
 class DiscordSettings(BaseSettings):
