@@ -11,8 +11,9 @@ one judged counts 0 and is counted as `unjudged`, so a variant that brings up ne
 figures are believed.
 
 Reported per set: nDCG@5 (graded, ideal from every judged record of the question), success@5 (a grade-2 quote in
-the first five), precision@5 (share of the five slots holding a quote judged >= 1), refusals (off-topic refused,
-on-topic refused), unjudged quotes, and the median answer time.
+the first five), precision@5 (share of the five slots holding a quote judged >= 1), precision2@5 (judged 2), the
+mean judged relevance of the quotes shown (0-2), refusals (off-topic refused, on-topic refused), unjudged quotes,
+and the median answer time.
 """
 
 from __future__ import annotations
@@ -152,14 +153,27 @@ def answerer(db: Path | None = None, corpus: Path | None = None, **kw):
 
 
 def add_gains(m: dict, gains: list[int], ideal: list[int], k: int = K) -> None:
-    """Adds one answered question's nDCG@k, success@k (a grade 2 in the first k) and precision@k (slots graded >= 1)
-    to the running sums in `m`: one definition for every bench that scores answers against blind grades."""
+    """Adds one answered question's nDCG@k, success@k (a grade 2 in the first k), precision@k (slots graded >= 1),
+    precision2@k (slots graded 2) and its quotes' grades (for the mean judged relevance, the issue's "mean
+    relevance") to the running sums in `m`: one definition for every bench that scores answers against blind grades."""
     dcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
     idcg = sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
     m["ndcg"] += dcg / idcg if idcg else 0.0
     m["success"] += any(g == 2 for g in gains)
     m["precision"] += sum(g >= 1 for g in gains) / k
+    m["precision2"] += sum(g == 2 for g in gains) / k
+    m["grades"] += sum(gains)
     m["quotes"] += len(gains)
+
+
+def summary(m: dict) -> dict:
+    """The figures of one set from the sums `add_gains` and the refusal counts left in `m`."""
+    on = max(m["on"], 1)
+    return {"on": int(m["on"]), "ndcg@5": round(m["ndcg"] / on, 3), "success@5": round(m["success"] / on, 3),
+            "precision@5": round(m["precision"] / on, 3), "precision2@5": round(m["precision2"] / on, 3),
+            "relevance": round(m["grades"] / m["quotes"], 3) if m["quotes"] else 0.0,
+            "refused_on": int(m["refused_on"]), "refused_off": f"{int(m['refused_off'])}/{int(m['off'])}",
+            "unjudged": int(m["unjudged"])}
 
 
 def score(ans, questions: list[Question], pool: Pool, mode: str = "hybrid") -> tuple[dict, list[dict]]:
@@ -190,12 +204,7 @@ def score(ans, questions: list[Question], pool: Pool, mode: str = "hybrid") -> t
             gains.append(g or 0)
         ideal = sorted(pool.judged(q.text), reverse=True)[:K]
         add_gains(m, gains, ideal, K)
-    out = {}
-    for name, m in sorted(rows.items()):
-        on = max(m["on"], 1)
-        out[name] = {"on": int(m["on"]), "ndcg@5": round(m["ndcg"] / on, 3), "success@5": round(m["success"] / on, 3),
-                     "precision@5": round(m["precision"] / on, 3), "refused_on": int(m["refused_on"]),
-                     "refused_off": f"{int(m['refused_off'])}/{int(m['off'])}", "unjudged": int(m["unjudged"])}
+    out = {name: summary(m) for name, m in sorted(rows.items())}
     out["_median_ms"] = round(statistics.median(times), 1) if times else None
     return out, pending
 
@@ -218,11 +227,12 @@ def table(results: dict[str, dict]) -> str:
     lines = []
     for s in sets:
         lines.append(f"## {s}")
-        lines.append("variant".ljust(28) + "  ndcg@5  succ@5  prec@5  ref_on  ref_off  unjudged")
+        lines.append("variant".ljust(28) + "  ndcg@5  succ@5  prec@5  prec2@5  rel  ref_on  ref_off  unjudged")
         for v, r in results.items():
             x = r.get(s)
             if x:
                 lines.append(f"{v:<28}  {x['ndcg@5']:6.3f}  {x['success@5']:6.3f}  {x['precision@5']:6.3f}  "
+                             f"{x['precision2@5']:7.3f}  {x['relevance']:4.2f}  "
                              f"{x['refused_on']:6d}  {x['refused_off']:>7}  {x['unjudged']:8d}")
     lines.append("median ms: " + ", ".join(f"{v} {r['_median_ms']}" for v, r in results.items()))
     return "\n".join(lines)

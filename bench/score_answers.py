@@ -17,12 +17,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.quality import add_gains, load_jsonl, load_pool, write_pending  # noqa: E402
+from bench.quality import add_gains, load_jsonl, load_pool, summary, write_pending  # noqa: E402
 
 
 def score(questions: list[dict], answers: list[dict], pool, k: int = 5) -> tuple[dict, list[dict]]:
     m = {"on": 0, "off": 0, "refused_off": 0, "refused_on": 0, "ndcg": 0.0, "success": 0, "precision": 0.0,
-         "unjudged": 0, "quotes": 0}
+         "precision2": 0.0, "grades": 0, "unjudged": 0, "quotes": 0}
     pending = []
     for q, a in zip(questions, answers, strict=True):
         quotes = a.get("quotes") or []
@@ -45,11 +45,7 @@ def score(questions: list[dict], answers: list[dict], pool, k: int = 5) -> tuple
             gains.append(g or 0)
         ideal = sorted(pool.judged_exact(q["question"]), reverse=True)[:k]
         add_gains(m, gains, ideal, k)
-    on = max(m["on"], 1)
-    out = {"on": m["on"], "ndcg@5": round(m["ndcg"] / on, 3), "success@5": round(m["success"] / on, 3),
-           "precision@5": round(m["precision"] / on, 3), "refused_on": m["refused_on"],
-           "refused_off": f"{m['refused_off']}/{m['off']}", "unjudged": m["unjudged"]}
-    return out, pending
+    return summary(m), pending
 
 
 def main() -> None:
